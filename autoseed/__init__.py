@@ -1,0 +1,39 @@
+"""autoseed: make an unmodified PyTorch / NumPy script reproducible from one environment variable.
+
+``AUTOSEED=1024 python train.py`` seeds ``random``, numpy and torch at their first import and
+sets the cudnn flags. In code, :func:`seed_everything` does the same through the same functions.
+
+This module stays light on purpose: ``autoseed.pth`` imports ``autoseed._startup`` in every
+interpreter, which imports this file first. The public names load on first use (PEP 562).
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from autoseed.config import ConfigError, SeedPlan
+    from autoseed.seeding import SeedRecord, active_plan, seed_everything, seeded
+
+__all__ = ["ConfigError", "SeedPlan", "SeedRecord", "active_plan", "seed_everything", "seeded"]
+
+_HOMES = {
+    "ConfigError": "autoseed.config",
+    "SeedPlan": "autoseed.config",
+    "SeedRecord": "autoseed.seeding",
+    "active_plan": "autoseed.seeding",
+    "seed_everything": "autoseed.seeding",
+    "seeded": "autoseed.seeding",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'autoseed' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,197 @@
+"""Configuration: turn ``AUTOSEED*`` settings into a :class:`SeedPlan`.
+
+Pure: no I/O and no printing, so every spelling can be unit-tested. Each kind of value (seed,
+boolean, cudnn mode) has one parser; words are casefolded and compared with explicit accepted
+sets, so that ``"false"`` can never switch something *on* (wrapt's ``WRAPT_DISABLE_EXTENSIONS``
+trap).
+"""
+
+from __future__ import annotations
+
+import os
+
+from autoseed._startup import ENV_FILE_VARIABLE, SETTING_PREFIX
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Literal, TypeAlias
+
+    CudnnMode: TypeAlias = Literal["deterministic", "benchmark", "keep"]
+
+SEED_VARIABLE = "AUTOSEED"
+CUDNN_VARIABLE = "AUTOSEED_CUDNN"
+VERBOSE_VARIABLE = "AUTOSEED_VERBOSE"
+KNOWN_VARIABLES = (SEED_VARIABLE, CUDNN_VARIABLE, VERBOSE_VARIABLE, ENV_FILE_VARIABLE)
+
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+SEED_OFF_WORDS = ("", "off", "none", "false", "no")
+RANDOM_SEED_WORD = "random"
+CUDNN_MODES: tuple[CudnnMode, ...] = ("deterministic", "benchmark", "keep")
+
+ENVIRONMENT = "the environment"
+DEFAULT = "default"
+
+SEED_ACCEPTS = (
+    f"an integer 0..{MAX_SEED}, {RANDOM_SEED_WORD!r}, "
+    f"or {', '.join(map(repr, SEED_OFF_WORDS))} to turn autoseed off"
+)
+FLAG_ACCEPTS = f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (empty means off)"
+CUDNN_ACCEPTS = (
+    f"{', '.join(map(repr, CUDNN_MODES))}, {'/'.join(TRUE_WORDS)} (deterministic) "
+    f"or {'/'.join(FALSE_WORDS)} (keep)"
+)
+
+
+class ConfigError(ValueError):
+    """An ``AUTOSEED*`` setting holds a value that autoseed does not accept.
+
+    Deliberately not an ``ImportError``: ``try: import numpy / except ImportError`` must not
+    turn a refused import into a silently unseeded run.
+    """
+
+
+class Setting:
+    """One raw ``AUTOSEED*`` value and where it came from (``the environment`` or a file line)."""
+
+    __slots__ = ("variable", "raw", "source")
+
+    def __init__(self, variable: str, raw: str, source: str) -> None:
+        self.variable = variable
+        self.raw = raw
+        self.source = source
+
+    def invalid(self, accepts: str) -> ConfigError:
+        return ConfigError(
+            f"{self.variable}={self.raw!r} (from {self.source}) is not valid; expected {accepts}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Setting({self.variable!r}, {self.raw!r}, {self.source!r})"
+
+
+class SeedPlan:
+    """What autoseed will do: the seed, the cudnn mode, and where each value came from."""
+
+    __slots__ = ("seed", "cudnn", "verbose", "seed_drawn", "settings", "warnings")
+
+    def __init__(
+        self,
+        seed: int | None,
+        *,
+        cudnn: CudnnMode = "keep",
+        verbose: bool = False,
+        seed_drawn: bool = False,
+        settings: Mapping[str, Setting] | None = None,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self.seed = seed
+        self.cudnn = cudnn
+        self.verbose = verbose
+        self.seed_drawn = seed_drawn
+        self.settings = dict(settings or {})
+        self.warnings = warnings
+
+    @property
+    def active(self) -> bool:
+        """Whether there is anything to do at all."""
+        return self.seed is not None or self.cudnn != "keep"
+
+    def source_of(self, variable: str) -> str:
+        setting = self.settings.get(variable)
+        return setting.source if setting else DEFAULT
+
+    def exported_environment(self) -> dict[str, str]:
+        """The resolved settings, for children to inherit whatever their working directory.
+
+        The ``.env`` lookup is switched off for them: everything it gave is already here.
+        """
+        return {
+            SEED_VARIABLE: "off" if self.seed is None else str(self.seed),
+            CUDNN_VARIABLE: self.cudnn,
+            VERBOSE_VARIABLE: "1" if self.verbose else "0",
+            ENV_FILE_VARIABLE: "none",
+        }
+
+    def __repr__(self) -> str:
+        return f"SeedPlan(seed={self.seed!r}, cudnn={self.cudnn!r}, verbose={self.verbose!r})"
+
+
+def parse_seed(setting: Setting) -> int | str | None:
+    """An integer seed, ``"random"``, or ``None`` for off."""
+    word = setting.raw.strip().casefold()
+    if word in SEED_OFF_WORDS:
+        return None
+    if word == RANDOM_SEED_WORD:
+        return RANDOM_SEED_WORD
+    # The length check keeps int() away from its 4300-digit limit on hostile input.
+    if word.isascii() and word.isdigit() and len(word) <= 10 and int(word) <= MAX_SEED:
+        return int(word)
+    raise setting.invalid(SEED_ACCEPTS)
+
+
+def parse_flag(setting: Setting) -> bool:
+    word = setting.raw.strip().casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS or not word:
+        return False
+    raise setting.invalid(FLAG_ACCEPTS)
+
+
+def parse_cudnn_mode(setting: Setting) -> CudnnMode | None:
+    """A cudnn mode, or ``None`` (empty) for the default."""
+    word = setting.raw.strip().casefold()
+    if not word:
+        return None
+    for mode in CUDNN_MODES:
+        if word == mode:
+            return mode
+    if word in TRUE_WORDS:
+        return "deterministic"
+    if word in FALSE_WORDS:
+        return "keep"
+    raise setting.invalid(CUDNN_ACCEPTS)
+
+
+def collect_settings(
+    environ: Mapping[str, str], file_settings: Mapping[str, Setting] | None = None
+) -> dict[str, Setting]:
+    """Merge ``.env`` settings with the environment's; real environment variables win."""
+    settings = dict(file_settings or {})
+    for variable, raw in environ.items():
+        if variable.startswith(SETTING_PREFIX):
+            settings[variable] = Setting(variable, raw, ENVIRONMENT)
+    return settings
+
+
+def draw_seed() -> int:
+    return int.from_bytes(os.urandom(4), "big")
+
+
+def resolve_config(settings: Mapping[str, Setting]) -> SeedPlan:
+    """Build the plan from collected settings; raise :class:`ConfigError` on the first bad value."""
+    seed_setting = settings.get(SEED_VARIABLE)
+    seed = parse_seed(seed_setting) if seed_setting else None
+    seed_drawn = seed == RANDOM_SEED_WORD
+    if isinstance(seed, str):
+        seed = draw_seed()
+    cudnn_setting = settings.get(CUDNN_VARIABLE)
+    cudnn = parse_cudnn_mode(cudnn_setting) if cudnn_setting else None
+    verbose_setting = settings.get(VERBOSE_VARIABLE)
+    warnings = tuple(
+        f"unknown setting {setting.variable} (from {setting.source}) is ignored; "
+        f"known settings: {', '.join(KNOWN_VARIABLES)}"
+        for setting in settings.values()
+        if setting.variable not in KNOWN_VARIABLES
+    )
+    return SeedPlan(
+        seed,
+        cudnn=cudnn or ("deterministic" if seed is not None else "keep"),
+        verbose=parse_flag(verbose_setting) if verbose_setting else False,
+        seed_drawn=seed_drawn,
+        settings=settings,
+        warnings=warnings,
+    )
