@@ -53,6 +53,10 @@ class ConfigError(ValueError):
     """
 
 
+# Tracebacks name it as users import it.
+ConfigError.__module__ = "autoseed"
+
+
 class Setting:
     """One raw ``AUTOSEED*`` value and where it came from (``the environment`` or a file line)."""
 

@@ -7,11 +7,44 @@ parsed: no ``${VAR}`` expansion, no command substitution, nothing imported.
 from __future__ import annotations
 
 import io
-
-from dotenv.parser import parse_stream
+import sys
+from importlib import import_module
 
 from autoseed._startup import ENV_FILE_READ_LIMIT, SETTING_PREFIX, EnvFileHead
 from autoseed.config import Setting
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from dotenv.parser import Original
+
+
+def _dotenv_parser() -> ModuleType:
+    """python-dotenv's parser module, even from a site directory site.py has not added yet.
+
+    In a ``--system-site-packages`` venv site.py runs the venv's own .pth files before it adds
+    the system site-packages, and pip leaves python-dotenv there when it is already installed.
+    """
+    try:
+        return import_module("dotenv.parser")
+    except ImportError:
+        import site
+        from importlib.machinery import PathFinder
+        from importlib.util import module_from_spec
+
+        pending = [path for path in site.getsitepackages() if path not in sys.path]
+        spec = PathFinder.find_spec("dotenv", pending)
+        if spec is None or spec.loader is None:
+            raise
+        package = module_from_spec(spec)
+        sys.modules["dotenv"] = package
+        try:
+            spec.loader.exec_module(package)
+        except BaseException:
+            del sys.modules["dotenv"]
+            raise
+        return import_module("dotenv.parser")
 
 
 def settings_from_env_file(env_file: EnvFileHead) -> tuple[dict[str, Setting], list[str]]:
@@ -21,8 +54,8 @@ def settings_from_env_file(env_file: EnvFileHead) -> tuple[dict[str, Setting], l
     text = env_file.data.decode("utf-8-sig", errors="replace")
     settings: dict[str, Setting] = {}
     problems: list[str] = []
-    for binding in parse_stream(io.StringIO(text)):
-        where = f"{env_file.path}, line {binding.original.line}"
+    for binding in _dotenv_parser().parse_stream(io.StringIO(text)):
+        where = f"{env_file.path}, line {_first_line_of(binding.original)}"
         if binding.error:
             # Other lines of the file are not ours to judge.
             if SETTING_PREFIX in binding.original.string:
@@ -39,3 +72,9 @@ def settings_from_env_file(env_file: EnvFileHead) -> tuple[dict[str, Setting], l
             "only its first MiB was read"
         )
     return settings, problems
+
+
+def _first_line_of(original: Original) -> int:
+    # python-dotenv counts blank lines before a binding as part of it.
+    text = original.string
+    return original.line + text[: len(text) - len(text.lstrip())].count("\n")

@@ -1,0 +1,181 @@
+"""Unit tests of the configuration parsers, over every accepted and rejected spelling."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoseed.config import (
+    CUDNN_VARIABLE,
+    ENVIRONMENT,
+    SEED_VARIABLE,
+    VERBOSE_VARIABLE,
+    ConfigError,
+    Setting,
+    collect_settings,
+    parse_cudnn_mode,
+    parse_flag,
+    parse_seed,
+    resolve_config,
+)
+
+
+def env_setting(variable: str, raw: str) -> Setting:
+    return Setting(variable, raw, ENVIRONMENT)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seed"),
+    [
+        ("0", 0),
+        ("1", 1),
+        ("1024", 1024),
+        (" 1024 ", 1024),
+        ("0010", 10),
+        ("4294967295", 4294967295),
+    ],
+)
+def test_seed_integers(raw: str, seed: int) -> None:
+    assert parse_seed(env_setting(SEED_VARIABLE, raw)) == seed
+
+
+@pytest.mark.parametrize("raw", ["", " ", "off", "OFF", "none", "None", "false", "FALSE", "no"])
+def test_seed_off_words(raw: str) -> None:
+    assert parse_seed(env_setting(SEED_VARIABLE, raw)) is None
+
+
+@pytest.mark.parametrize("raw", ["random", "RANDOM", " Random "])
+def test_seed_random_word(raw: str) -> None:
+    assert parse_seed(env_setting(SEED_VARIABLE, raw)) == "random"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "abc",
+        "12a4",
+        "-1",
+        "+1",
+        "4294967296",
+        "1.5",
+        "0x10",
+        "1e3",
+        "1_000",
+        "١٢",
+        "9" * 5000,
+        "true",
+        "yes",
+        "on",
+        "1 2",
+    ],
+)
+def test_seed_rejects_with_variable_value_source_and_accepted_forms(raw: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_seed(Setting(SEED_VARIABLE, raw, "/project/.env, line 3"))
+    message = str(caught.value)
+    assert message.startswith(f"AUTOSEED={raw!r} (from /project/.env, line 3) is not valid")
+    assert "an integer 0..4294967295" in message
+    assert "'random'" in message
+    assert "'off'" in message
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "TRUE", "yes", "Yes", "on", " on "])
+def test_flag_true_words(raw: str) -> None:
+    assert parse_flag(env_setting(VERBOSE_VARIABLE, raw)) is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "False", "no", "off", "", "  "])
+def test_flag_false_words(raw: str) -> None:
+    assert parse_flag(env_setting(VERBOSE_VARIABLE, raw)) is False
+
+
+@pytest.mark.parametrize("raw", ["2", "y", "enable", "disabled", "tru"])
+def test_flag_rejects(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"AUTOSEED_VERBOSE=.* \(from the environment\)"):
+        parse_flag(env_setting(VERBOSE_VARIABLE, raw))
+
+
+@pytest.mark.parametrize(
+    ("raw", "mode"),
+    [
+        ("deterministic", "deterministic"),
+        ("Deterministic", "deterministic"),
+        ("benchmark", "benchmark"),
+        ("BENCHMARK", "benchmark"),
+        ("keep", "keep"),
+        ("1", "deterministic"),
+        ("true", "deterministic"),
+        ("yes", "deterministic"),
+        ("on", "deterministic"),
+        ("0", "keep"),
+        ("false", "keep"),
+        ("no", "keep"),
+        ("off", "keep"),
+        ("", None),
+    ],
+)
+def test_cudnn_modes(raw: str, mode: str | None) -> None:
+    assert parse_cudnn_mode(env_setting(CUDNN_VARIABLE, raw)) == mode
+
+
+@pytest.mark.parametrize("raw", ["fast", "determinstic", "2", "bench"])
+def test_cudnn_rejects(raw: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_cudnn_mode(env_setting(CUDNN_VARIABLE, raw))
+    assert str(caught.value).startswith(f"AUTOSEED_CUDNN={raw!r} (from the environment)")
+    assert "'deterministic', 'benchmark', 'keep'" in str(caught.value)
+
+
+def test_environment_beats_env_file() -> None:
+    file_settings = {
+        SEED_VARIABLE: Setting(SEED_VARIABLE, "5", "/p/.env, line 1"),
+        CUDNN_VARIABLE: Setting(CUDNN_VARIABLE, "benchmark", "/p/.env, line 2"),
+    }
+    settings = collect_settings({"AUTOSEED": "1024", "HOME": "/root"}, file_settings)
+    plan = resolve_config(settings)
+    assert plan.seed == 1024
+    assert plan.source_of(SEED_VARIABLE) == ENVIRONMENT
+    assert plan.cudnn == "benchmark"
+    assert plan.source_of(CUDNN_VARIABLE) == "/p/.env, line 2"
+    assert "HOME" not in settings
+
+
+def test_defaults_follow_the_seed() -> None:
+    assert resolve_config({}).active is False
+    assert resolve_config({}).cudnn == "keep"
+    seeded = resolve_config(collect_settings({"AUTOSEED": "7"}))
+    assert (seeded.seed, seeded.cudnn, seeded.verbose) == (7, "deterministic", False)
+    assert seeded.source_of(CUDNN_VARIABLE) == "default"
+
+
+def test_cudnn_alone_is_active_without_a_seed() -> None:
+    plan = resolve_config(collect_settings({"AUTOSEED_CUDNN": "benchmark"}))
+    assert plan.active and plan.seed is None and plan.cudnn == "benchmark"
+
+
+def test_off_word_in_environment_switches_off_an_env_file() -> None:
+    file_settings = {SEED_VARIABLE: Setting(SEED_VARIABLE, "5", "/p/.env, line 1")}
+    plan = resolve_config(collect_settings({"AUTOSEED": "off"}, file_settings))
+    assert plan.seed is None and not plan.active
+
+
+def test_random_draws_a_seed_in_range() -> None:
+    plans = [resolve_config(collect_settings({"AUTOSEED": "random"})) for _ in range(20)]
+    assert all(plan.seed_drawn and 0 <= (plan.seed or 0) < 2**32 for plan in plans)
+    assert len({plan.seed for plan in plans}) > 1
+
+
+def test_unknown_setting_is_warned_not_fatal() -> None:
+    plan = resolve_config(collect_settings({"AUTOSEED": "1", "AUTOSEED_CUDDN": "keep"}))
+    (warning,) = plan.warnings
+    assert "AUTOSEED_CUDDN (from the environment)" in warning
+    assert "AUTOSEED_CUDNN" in warning
+
+
+def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
+    plan = resolve_config(collect_settings({"AUTOSEED": "random", "AUTOSEED_VERBOSE": "yes"}))
+    assert plan.exported_environment() == {
+        "AUTOSEED": str(plan.seed),
+        "AUTOSEED_CUDNN": "deterministic",
+        "AUTOSEED_VERBOSE": "1",
+        "AUTOSEED_ENV_FILE": "none",
+    }

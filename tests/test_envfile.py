@@ -1,0 +1,128 @@
+"""Finding and reading ``.env`` files: the start-up lookup and python-dotenv's parsing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from autoseed._startup import (
+    ENV_FILE_READ_LIMIT,
+    EnvFileHead,
+    locate_env_file,
+    read_env_file_head,
+)
+from autoseed.envfile import settings_from_env_file
+
+
+def head_of(path: Path) -> EnvFileHead:
+    head = read_env_file_head((str(path), False))
+    assert head is not None
+    return head
+
+
+def settings_of(path: Path, content: bytes) -> tuple[dict[str, str], list[str]]:
+    path.write_bytes(content)
+    settings, problems = settings_from_env_file(head_of(path))
+    return {name: setting.raw for name, setting in settings.items()}, problems
+
+
+def test_nearest_env_file_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("AUTOSEED=1\n")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / ".env").write_text("AUTOSEED=2\n")
+    (tmp_path / "a" / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a" / "b")
+    assert locate_env_file({}) == (str(tmp_path / "a" / ".env"), False)
+    monkeypatch.chdir(tmp_path)
+    assert locate_env_file({}) == (str(tmp_path / ".env"), False)
+
+
+def test_directories_and_fifos_named_env_are_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("AUTOSEED=1\n")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / ".env").mkdir()
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / ".env")
+    for sub in ("dir", "fifo"):
+        monkeypatch.chdir(tmp_path / sub)
+        assert locate_env_file({}) == (str(tmp_path / ".env"), False)
+
+
+def test_explicit_file_and_none(tmp_path: Path) -> None:
+    assert locate_env_file({"AUTOSEED_ENV_FILE": "none"}) is None
+    assert locate_env_file({"AUTOSEED_ENV_FILE": " NONE "}) is None
+    named = str(tmp_path / "settings.env")
+    assert locate_env_file({"AUTOSEED_ENV_FILE": named}) == (named, True)
+
+
+def test_named_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.env"
+    os.mkfifo(fifo)
+    head = read_env_file_head((str(fifo), True))
+    assert head is not None and head.error is not None and head.data == b""
+
+
+def test_missing_file_keeps_the_error(tmp_path: Path) -> None:
+    head = read_env_file_head((str(tmp_path / "missing.env"), True))
+    assert head is not None and isinstance(head.error, FileNotFoundError)
+
+
+def test_huge_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    line = b"# " + b"x" * 98 + b"\n"
+    path.write_bytes(b"AUTOSEED=5\n" + line * (3 * ENV_FILE_READ_LIMIT // len(line)))
+    head = head_of(path)
+    assert head.truncated and len(head.data) <= ENV_FILE_READ_LIMIT
+    assert head.data.endswith(b"\n")
+    settings, problems = settings_from_env_file(head)
+    assert settings["AUTOSEED"].raw == "5"
+    assert problems == [f"{path} is larger than 1 MiB; only its first MiB was read"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"AUTOSEED=1024\n", {"AUTOSEED": "1024"}),
+        (b"\xef\xbb\xbfAUTOSEED=7\n", {"AUTOSEED": "7"}),
+        (b"AUTOSEED=7\r\nAUTOSEED_CUDNN=keep\r\n", {"AUTOSEED": "7", "AUTOSEED_CUDNN": "keep"}),
+        (b"export AUTOSEED=9\n", {"AUTOSEED": "9"}),
+        (b"AUTOSEED='11' # the seed\n", {"AUTOSEED": "11"}),
+        (b'AUTOSEED="12"\n# AUTOSEED=13\n', {"AUTOSEED": "12"}),
+        (b"AUTOSEED=1\nAUTOSEED=2\n", {"AUTOSEED": "2"}),
+        (b"AUTOSEED\n", {"AUTOSEED": ""}),
+        (b"AUTOSEED=${SEED}\n", {"AUTOSEED": "${SEED}"}),
+        (b"AUTOSEED=$(rm -rf /)\n", {"AUTOSEED": "$(rm -rf /)"}),
+    ],
+)
+def test_dotenv_syntax(tmp_path: Path, content: bytes, expected: dict[str, str]) -> None:
+    assert settings_of(tmp_path / ".env", content)[0] == expected
+
+
+def test_only_autoseed_keys_are_read(tmp_path: Path) -> None:
+    settings, problems = settings_of(
+        tmp_path / ".env", b"SECRET_TOKEN=hunter2\nAUTOSEED=3\nDATABASE_URL=postgres://x\n"
+    )
+    assert settings == {"AUTOSEED": "3"}
+    assert problems == []
+
+
+def test_line_numbers_name_the_source(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text("A=1\n\n\nAUTOSEED=3\n")
+    settings, _ = settings_from_env_file(head_of(path))
+    assert settings["AUTOSEED"].source == f"{path}, line 4"
+
+
+def test_unparsable_lines_mentioning_autoseed_are_reported(tmp_path: Path) -> None:
+    settings, problems = settings_of(tmp_path / ".env", b"OTHER=1\nAUTOSEED='broken\n")
+    assert settings == {}
+    assert len(problems) == 1 and "line 2" in problems[0] and "AUTOSEED" in problems[0]
+
+
+def test_binary_garbage_does_not_raise(tmp_path: Path) -> None:
+    settings, _ = settings_of(tmp_path / ".env", bytes(range(256)) * 50 + b"\nAUTOSEED=4\n")
+    assert settings.get("AUTOSEED") is None or settings["AUTOSEED"].startswith("4")

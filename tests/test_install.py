@@ -1,0 +1,148 @@
+"""The start-up files land and fire for every way of installing: pip, pip -e, uv, sitecustomize."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
+
+pytestmark = pytest.mark.slow
+
+PTH_LINE = "import autoseed._startup; autoseed._startup.run()\n"
+SEEDED_RANDOM = "autoseed: seeded random with 1\n"
+
+
+def seeded_random_once(venv: Venv, **env: str) -> None:
+    """One verbose line, though site.py reads the .pth twice in a venv (CPython #75723)."""
+    result = check(
+        venv.run("-c", "import random", env=clean_env(AUTOSEED="1", AUTOSEED_VERBOSE="1", **env))
+    )
+    assert result.stderr == SEEDED_RANDOM, describe(result)
+
+
+def autoseed_files(site_packages: Path) -> list[str]:
+    return sorted(path.name for path in site_packages.iterdir() if "autoseed" in path.name)
+
+
+def test_wheel_puts_pth_and_start_at_the_root_of_site_packages(installed: Venv) -> None:
+    site_packages = installed.site_packages
+    assert (site_packages / "autoseed.pth").read_text() == PTH_LINE
+    assert (site_packages / "autoseed.start").read_text() == "autoseed._startup:run\n"
+    assert not (site_packages / "autoseed" / "startup_files").exists()
+
+
+def test_start_file_names_a_real_importable_callable(installed: Venv) -> None:
+    code = (
+        "import pkgutil, sys; entry = open(sys.argv[1]).read().strip(); "
+        "target = pkgutil.resolve_name(entry); assert callable(target); "
+        "print(target.__module__, target.__qualname__)"
+    )
+    start = installed.site_packages / "autoseed.start"
+    result = check(installed.run("-c", code, str(start)))
+    assert result.stdout.split() == ["autoseed._startup", "run"]
+
+
+def test_pip_install_fires_once(installed: Venv) -> None:
+    seeded_random_once(installed)
+
+
+def test_pip_uninstall_leaves_nothing_behind(fresh_venv: Venv, wheel: Path) -> None:
+    fresh_venv.pip("install", "--no-index", "--no-deps", str(wheel))
+    site_packages = fresh_venv.site_packages
+    seeded_random_once(fresh_venv)
+    fresh_venv.pip("uninstall", "--yes", "autoseed")
+    assert autoseed_files(site_packages) == []
+    result = check(fresh_venv.run("-c", "import random", env=clean_env(AUTOSEED="1")))
+    assert result.stderr == "", describe(result)
+
+
+def test_editable_install_fires_and_uninstalls(fresh_venv: Venv) -> None:
+    fresh_venv.pip("install", "--no-deps", "--editable", str(ROOT))
+    site_packages = fresh_venv.site_packages
+    # The editable path file must sort (and so run) before autoseed.pth.
+    path_files = sorted(p.name for p in site_packages.glob("*.pth") if "autoseed" in p.name)
+    assert path_files[-1] == "autoseed.pth" and len(path_files) == 2, path_files
+    seeded_random_once(fresh_venv)
+    where = check(fresh_venv.run("-c", "import autoseed; print(autoseed.__file__)"))
+    assert Path(where.stdout.strip()).parent == ROOT / "autoseed"
+    fresh_venv.pip("uninstall", "--yes", "autoseed")
+    assert autoseed_files(site_packages) == []
+
+
+def test_uv_pip_install_fires(fresh_venv: Venv, wheel: Path) -> None:
+    check(
+        run(
+            [sys.executable, "-m", "uv", "pip", "install", "--offline", "--no-deps"]
+            + ["--python", str(fresh_venv.python), str(wheel)]
+        )
+    )
+    assert "autoseed.pth" in autoseed_files(fresh_venv.site_packages)
+    seeded_random_once(fresh_venv)
+
+
+def test_without_numpy_or_torch_nothing_is_said(tmp_path: Path, wheel: Path) -> None:
+    bare = make_venv(tmp_path / "bare", system_site_packages=False)
+    bare.pip("install", "--no-index", "--no-deps", str(wheel))
+    env = clean_env(AUTOSEED="1")
+    result = check(bare.run("-c", "import random; print(random.random())", env=env))
+    assert result.stderr == "", describe(result)
+    missing = bare.run("-c", "import numpy", env=env)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == (
+        "ModuleNotFoundError: No module named 'numpy'"
+    ), describe(missing)
+    assert "autoseed" not in missing.stderr
+
+
+class TestSitecustomize:
+    """``sitecustomize_example`` on PYTHONPATH, in a venv where autoseed is not installed."""
+
+    @pytest.fixture
+    def user_sitecustomize(self, tmp_path: Path) -> Path:
+        folder = tmp_path / "user_site"
+        folder.mkdir()
+        (folder / "sitecustomize.py").write_text("print('user sitecustomize ran')\n")
+        return folder
+
+    def env(self, *path: Path, **extra: str) -> dict[str, str]:
+        return clean_env(PYTHONPATH=":".join(map(str, path)), **extra)
+
+    def test_activates_and_chains_to_the_users_sitecustomize(
+        self, fresh_venv: Venv, user_sitecustomize: Path
+    ) -> None:
+        env = self.env(
+            ROOT / "sitecustomize_example",
+            ROOT,
+            user_sitecustomize,
+            AUTOSEED="1",
+            AUTOSEED_VERBOSE="1",
+        )
+        code = "import random, sitecustomize; print(sitecustomize.__file__)"
+        result = check(fresh_venv.run("-c", code, env=env))
+        assert result.stderr == SEEDED_RANDOM, describe(result)
+        assert result.stdout.splitlines() == [
+            "user sitecustomize ran",
+            str(user_sitecustomize / "sitecustomize.py"),
+        ]
+
+    def test_says_so_when_autoseed_is_not_importable(
+        self, fresh_venv: Venv, user_sitecustomize: Path
+    ) -> None:
+        quiet = check(
+            fresh_venv.run(
+                "-c", "pass", env=self.env(ROOT / "sitecustomize_example", user_sitecustomize)
+            )
+        )
+        assert quiet.stderr == "" and quiet.stdout == "user sitecustomize ran\n", describe(quiet)
+        asked = check(
+            fresh_venv.run(
+                "-c",
+                "pass",
+                env=self.env(ROOT / "sitecustomize_example", user_sitecustomize, AUTOSEED="1"),
+            )
+        )
+        assert asked.stderr.startswith("autoseed: AUTOSEED is set but autoseed is not importable")
+        assert asked.stderr.count("\n") == 1 and asked.stdout == "user sitecustomize ran\n"
