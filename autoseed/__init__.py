@@ -7,8 +7,6 @@ This module stays light on purpose: ``autoseed.pth`` imports ``autoseed._startup
 interpreter, which imports this file first. The public names load on first use (PEP 562).
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from autoseed.config import ConfigError, SeedPlan

@@ -6,8 +6,6 @@ Also reached through ``autoseed.start`` (PEP 829, Python 3.15+) and
 and imports nothing: the rest of the package is imported only once a setting is present.
 """
 
-from __future__ import annotations
-
 import os
 import stat
 import sys
@@ -72,7 +70,7 @@ def run() -> None:
         warn(f"start-up hook failed and did nothing: {type(exc).__name__}: {exc}")
 
 
-def locate_env_file(environ: Mapping[str, str]) -> tuple[str, bool] | None:
+def locate_env_file(environ: "Mapping[str, str]") -> tuple[str, bool] | None:
     """Return ``(path, named_explicitly)`` of the ``.env`` file that applies, or ``None``.
 
     ``AUTOSEED_ENV_FILE`` names the file or turns the lookup off with ``none``; otherwise the

@@ -1,7 +1,5 @@
 """Turn the start-up configuration (environment and ``.env``) into an applied plan."""
 
-from __future__ import annotations
-
 from autoseed._startup import ENV_FILE_VARIABLE, EnvFileHead, warn
 from autoseed.config import ENVIRONMENT, ConfigError, Setting, collect_settings, resolve_config
 from autoseed.seeding import apply_plan, refuse_unseeded_imports
@@ -12,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def load_settings(
-    environ: Mapping[str, str], env_file: EnvFileHead | None
+    environ: "Mapping[str, str]", env_file: EnvFileHead | None
 ) -> tuple[dict[str, Setting], list[str]]:
     """Collect the environment's and the ``.env`` file's settings, and problems to report.
 
@@ -38,7 +36,7 @@ def load_settings(
     return collect_settings(environ, file_settings), problems
 
 
-def activate_from_startup(environ: Mapping[str, str], env_file: EnvFileHead | None) -> None:
+def activate_from_startup(environ: "Mapping[str, str]", env_file: EnvFileHead | None) -> None:
     """Resolve, report and apply the configuration; an invalid one refuses numpy and torch."""
     try:
         settings, problems = load_settings(environ, env_file)

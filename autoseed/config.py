@@ -6,8 +6,6 @@ sets, so that ``"false"`` can never switch something *on* (wrapt's ``WRAPT_DISAB
 trap).
 """
 
-from __future__ import annotations
-
 import os
 
 from autoseed._startup import ENV_FILE_VARIABLE, SETTING_PREFIX
@@ -17,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Literal, TypeAlias
 
-    CudnnMode: TypeAlias = Literal["deterministic", "benchmark", "keep"]
+    CudnnMode: "TypeAlias" = Literal["deterministic", "benchmark", "keep"]
 
 SEED_VARIABLE = "AUTOSEED"
 CUDNN_VARIABLE = "AUTOSEED_CUDNN"
@@ -29,7 +27,7 @@ TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 SEED_OFF_WORDS = ("", "off", "none", "false", "no")
 RANDOM_SEED_WORD = "random"
-CUDNN_MODES: tuple[CudnnMode, ...] = ("deterministic", "benchmark", "keep")
+CUDNN_MODES: "tuple[CudnnMode, ...]" = ("deterministic", "benchmark", "keep")
 
 ENVIRONMENT = "the environment"
 DEFAULT = "default"
@@ -85,10 +83,10 @@ class SeedPlan:
         self,
         seed: int | None,
         *,
-        cudnn: CudnnMode = "keep",
+        cudnn: "CudnnMode" = "keep",
         verbose: bool = False,
         seed_drawn: bool = False,
-        settings: Mapping[str, Setting] | None = None,
+        settings: "Mapping[str, Setting] | None" = None,
         warnings: tuple[str, ...] = (),
     ) -> None:
         self.seed = seed
@@ -145,7 +143,7 @@ def parse_flag(setting: Setting) -> bool:
     raise setting.invalid(FLAG_ACCEPTS)
 
 
-def parse_cudnn_mode(setting: Setting) -> CudnnMode | None:
+def parse_cudnn_mode(setting: Setting) -> "CudnnMode | None":
     """A cudnn mode, or ``None`` (empty) for the default."""
     word = setting.raw.strip().casefold()
     if not word:
@@ -161,7 +159,7 @@ def parse_cudnn_mode(setting: Setting) -> CudnnMode | None:
 
 
 def collect_settings(
-    environ: Mapping[str, str], file_settings: Mapping[str, Setting] | None = None
+    environ: "Mapping[str, str]", file_settings: "Mapping[str, Setting] | None" = None
 ) -> dict[str, Setting]:
     """Merge ``.env`` settings with the environment's; real environment variables win."""
     settings = dict(file_settings or {})
@@ -175,7 +173,7 @@ def draw_seed() -> int:
     return int.from_bytes(os.urandom(4), "big")
 
 
-def resolve_config(settings: Mapping[str, Setting]) -> SeedPlan:
+def resolve_config(settings: "Mapping[str, Setting]") -> SeedPlan:
     """Build the plan from collected settings; raise :class:`ConfigError` on the first bad value."""
     seed_setting = settings.get(SEED_VARIABLE)
     seed = parse_seed(seed_setting) if seed_setting else None

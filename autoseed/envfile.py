@@ -4,8 +4,6 @@ The rest of a project's ``.env`` (secrets) is never put into ``os.environ``, and
 parsed: no ``${VAR}`` expansion, no command substitution, nothing imported.
 """
 
-from __future__ import annotations
-
 import io
 import sys
 from importlib import import_module
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
     from dotenv.parser import Original
 
 
-def _dotenv_parser() -> ModuleType:
+def _dotenv_parser() -> "ModuleType":
     """python-dotenv's parser module, even from a site directory site.py has not added yet.
 
     In a ``--system-site-packages`` venv site.py runs the venv's own .pth files before it adds
@@ -74,7 +72,7 @@ def settings_from_env_file(env_file: EnvFileHead) -> tuple[dict[str, Setting], l
     return settings, problems
 
 
-def _first_line_of(original: Original) -> int:
+def _first_line_of(original: "Original") -> int:
     # python-dotenv counts blank lines before a binding as part of it.
     text = original.string
     return original.line + text[: len(text) - len(text.lstrip())].count("\n")

@@ -15,10 +15,9 @@ Limits, as in wrapt: ``importlib.reload`` does not call back again; a module who
 no ``exec_module`` (legacy ``load_module``) is reported at the next import of any module.
 """
 
-from __future__ import annotations
-
+# _thread, not threading: this runs at start-up, and threading costs a millisecond to import.
+import _thread
 import sys
-import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,15 +32,15 @@ if TYPE_CHECKING:
 class _LoaderThatCallsBack:
     """Delegates to the real loader and calls back once the module has executed."""
 
-    def __init__(self, loader: Any, on_executed: Callable[[ModuleType], None]) -> None:
+    def __init__(self, loader: "Any", on_executed: "Callable[[ModuleType], None]") -> None:
         self._loader = loader
         self._on_executed = on_executed
 
-    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+    def create_module(self, spec: "ModuleSpec") -> "ModuleType | None":
         create = getattr(self._loader, "create_module", None)
         return create(spec) if create is not None else None
 
-    def exec_module(self, module: ModuleType) -> None:
+    def exec_module(self, module: "ModuleType") -> None:
         # Hand the module its real loader before its code runs: importlib.resources, pkgutil
         # and isinstance checks must never see this wrapper.
         module.__loader__ = self._loader
@@ -50,11 +49,11 @@ class _LoaderThatCallsBack:
         self._loader.exec_module(module)
         self._on_executed(module)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> "Any":
         return getattr(self._loader, name)
 
 
-def _is_fully_imported(name: str) -> ModuleType | None:
+def _is_fully_imported(name: str) -> "ModuleType | None":
     module = sys.modules.get(name)
     if module is None or getattr(module.__spec__, "_initializing", False):
         return None
@@ -67,12 +66,12 @@ class PostImportFinder:
     def __init__(self) -> None:
         self._callbacks: dict[str, list[ImportCallback]] = {}
         self._refusals: dict[str, Callable[[], BaseException]] = {}
-        self._lock = threading.RLock()
-        self._looking_up = threading.local()
+        self._lock = _thread.RLock()
+        self._looking_up = _thread._local()
 
     def find_spec(
-        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
+        self, fullname: str, path: "Sequence[str] | None" = None, target: "ModuleType | None" = None
+    ) -> "ModuleSpec | None":
         self._call_back_completed()
         with self._lock:
             make_refusal = self._refusals.get(fullname)
@@ -96,8 +95,8 @@ class PostImportFinder:
         return spec
 
     def _find_real_spec(
-        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
-    ) -> ModuleSpec | None:
+        self, fullname: str, path: "Sequence[str] | None", target: "ModuleType | None"
+    ) -> "ModuleSpec | None":
         for finder in list(sys.meta_path):
             find_spec = getattr(finder, "find_spec", None)
             if finder is self or find_spec is None:
@@ -107,7 +106,7 @@ class PostImportFinder:
                 return spec
         return None
 
-    def _executed(self, module: ModuleType) -> None:
+    def _executed(self, module: "ModuleType") -> None:
         with self._lock:
             callbacks = self._callbacks.pop(module.__name__, [])
             self._remove_when_idle()
@@ -123,17 +122,17 @@ class PostImportFinder:
             if module is not None:
                 self._executed(module)
 
-    def await_module(self, name: str, callback: ImportCallback) -> None:
+    def await_module(self, name: str, callback: "ImportCallback") -> None:
         with self._lock:
             self._callbacks.setdefault(name, []).append(callback)
             self._install()
 
-    def refuse(self, name: str, make_error: Callable[[], BaseException]) -> None:
+    def refuse(self, name: str, make_error: "Callable[[], BaseException]") -> None:
         with self._lock:
             self._refusals[name] = make_error
             self._install()
 
-    def forget(self, names: Sequence[str] | None = None) -> None:
+    def forget(self, names: "Sequence[str] | None" = None) -> None:
         with self._lock:
             for name in list(self._callbacks) if names is None else names:
                 self._callbacks.pop(name, None)
@@ -154,7 +153,7 @@ class PostImportFinder:
 _finder = PostImportFinder()
 
 
-def when_imported(name: str, callback: ImportCallback) -> None:
+def when_imported(name: str, callback: "ImportCallback") -> None:
     """Call ``callback(module)`` now if ``name`` is imported, else right after its import.
 
     The callback must not raise: it runs inside the user's ``import`` statement.
@@ -166,11 +165,11 @@ def when_imported(name: str, callback: ImportCallback) -> None:
         _finder.await_module(name, callback)
 
 
-def refuse_import(name: str, make_error: Callable[[], BaseException]) -> None:
+def refuse_import(name: str, make_error: "Callable[[], BaseException]") -> None:
     """Make every import of ``name`` raise ``make_error()`` before any of its code runs."""
     _finder.refuse(name, make_error)
 
 
-def forget(names: Sequence[str] | None = None) -> None:
+def forget(names: "Sequence[str] | None" = None) -> None:
     """Drop callbacks and refusals for ``names`` (all of them by default)."""
     _finder.forget(names)

@@ -4,10 +4,7 @@ Each library is seeded when it is first imported (at once if it already is), so 
 script sets itself afterwards still wins.
 """
 
-from __future__ import annotations
-
 import os
-from functools import partial
 
 from autoseed import hook
 from autoseed._startup import warn
@@ -59,17 +56,17 @@ class SeedRecord:
         )
 
 
-def _seed_random(module: Any, plan: SeedPlan) -> str:
+def _seed_random(module: "Any", plan: SeedPlan) -> str:
     module.seed(plan.seed)
     return ""
 
 
-def _seed_numpy(module: Any, plan: SeedPlan) -> str:
+def _seed_numpy(module: "Any", plan: SeedPlan) -> str:
     module.random.seed(plan.seed)
     return ""
 
 
-def _seed_torch(module: Any, plan: SeedPlan) -> str:
+def _seed_torch(module: "Any", plan: SeedPlan) -> str:
     if plan.seed is not None:
         # manual_seed covers every device lazily; manual_seed_all is the documented belt and
         # braces for CUDA and is safe (queued) before CUDA is initialised or without it.
@@ -83,22 +80,32 @@ def _seed_torch(module: Any, plan: SeedPlan) -> str:
     return f"cudnn {plan.cudnn}" if plan.cudnn != "keep" else "cudnn flags kept"
 
 
-SEEDERS: dict[str, Seeder] = {"random": _seed_random, "numpy": _seed_numpy, "torch": _seed_torch}
+SEEDERS: "dict[str, Seeder]" = {"random": _seed_random, "numpy": _seed_numpy, "torch": _seed_torch}
 
 _plan: SeedPlan | None = None
 _records: list[SeedRecord] = []
 
 
-def _seed_module(seeder: Seeder, plan: SeedPlan, module: ModuleType) -> None:
-    try:
-        detail = seeder(module, plan)
-    except Exception as exc:  # runs inside the user's import statement: report, never raise
-        warn(f"could not seed {module.__name__}: {type(exc).__name__}: {exc}")
-        return
-    record = SeedRecord(module.__name__, plan.seed, plan.source_of(SEED_VARIABLE), detail)
-    _records.append(record)
-    if plan.verbose:
-        warn(record.describe())
+class _SeedOnImport:
+    """One library's seeder bound to a plan; a class because functools costs start-up time."""
+
+    __slots__ = ("seeder", "plan")
+
+    def __init__(self, seeder: "Seeder", plan: SeedPlan) -> None:
+        self.seeder = seeder
+        self.plan = plan
+
+    def __call__(self, module: "ModuleType") -> None:
+        try:
+            detail = self.seeder(module, self.plan)
+        except Exception as exc:  # runs inside the user's import statement: report, never raise
+            warn(f"could not seed {module.__name__}: {type(exc).__name__}: {exc}")
+            return
+        plan = self.plan
+        record = SeedRecord(module.__name__, plan.seed, plan.source_of(SEED_VARIABLE), detail)
+        _records.append(record)
+        if plan.verbose:
+            warn(record.describe())
 
 
 def apply_plan(plan: SeedPlan) -> None:
@@ -116,13 +123,13 @@ def apply_plan(plan: SeedPlan) -> None:
         warn(f"{SEED_VARIABLE}={plan.seed}")
     for name, seeder in SEEDERS.items():
         if plan.seed is not None or name == "torch":
-            hook.when_imported(name, partial(_seed_module, seeder, plan))
+            hook.when_imported(name, _SeedOnImport(seeder, plan))
 
 
 def refuse_unseeded_imports(error: ConfigError) -> None:
     """Make numpy and torch imports fail with ``error`` until a valid plan is applied."""
     for name in REFUSED_WHEN_INVALID:
-        hook.refuse_import(name, partial(ConfigError, str(error)))
+        hook.refuse_import(name, lambda: ConfigError(str(error)))
 
 
 def seed_everything(seed: int, *, cudnn: str = "deterministic", verbose: bool = False) -> SeedPlan:

@@ -1,0 +1,159 @@
+"""What autoseed costs an interpreter's start-up, as ratios against the same environment without it.
+
+    python benchmarks/startup.py [--runs 200] [--torch-runs 20]
+
+Builds the wheel, installs it into fresh virtual environments, and makes a twin of each without
+``autoseed.pth``. Runs alternate between each environment and its twin in one process tree, and
+the figure reported is the median of the paired ratios (robust to the drift of a shared
+machine). pip compiles bytecode when it installs a wheel: these are the figures a user gets.
+The editable row shows what a start-up import costs without bytecode: this machine sets
+PYTHONDONTWRITEBYTECODE=1, so every start recompiles the source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
+FLOOR_LINE = "import os; any(key.startswith('AUTOSEED') for key in os.environ)\n"
+
+
+def sh(*argv: str | Path, **kwargs: object) -> str:
+    return subprocess.run(
+        [str(arg) for arg in argv], check=True, capture_output=True, text=True, **kwargs
+    ).stdout
+
+
+def make_venv(path: Path, *, system_site_packages: bool) -> Path:
+    flags = ["--system-site-packages"] if system_site_packages else []
+    sh(BASE_PYTHON, "-m", "venv", *flags, path)
+    return path / "bin" / "python"
+
+
+def site_packages(python: Path) -> Path:
+    return Path(
+        sh(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip()
+    )
+
+
+def twin_pair(
+    workdir: Path, name: str, install: list[str], *, system_site_packages: bool
+) -> tuple[Path, Path]:
+    """Two venvs with autoseed installed the same way; the second has no autoseed.pth."""
+    pythons = []
+    for suffix in ("with", "without"):
+        python = make_venv(workdir / f"{name}-{suffix}", system_site_packages=system_site_packages)
+        sh(python, "-m", "pip", "install", "--quiet", *install)
+        pythons.append(python)
+    (site_packages(pythons[1]) / "autoseed.pth").unlink()
+    return pythons[0], pythons[1]
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def measure(
+    pair: tuple[Path, Path], code: str, runs: int, env: dict[str, str], cwd: Path
+) -> tuple[float, float, float]:
+    """Median ms with, median ms without, and the median of paired ratios."""
+    with_times, without_times, ratios = [], [], []
+    for _ in range(2):  # warm the page cache for both
+        for python in pair:
+            timed([str(python), "-c", code], env, cwd)
+    for _ in range(runs):
+        with_time = timed([str(pair[0]), "-c", code], env, cwd)
+        without_time = timed([str(pair[1]), "-c", code], env, cwd)
+        with_times.append(with_time)
+        without_times.append(without_time)
+        ratios.append(with_time / without_time)
+    return (
+        statistics.median(with_times) * 1000,
+        statistics.median(without_times) * 1000,
+        statistics.median(ratios),
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200, help="pairs per `python -c pass` case")
+    parser.add_argument("--torch-runs", type=int, default=20, help="pairs for `import torch`")
+    args = parser.parse_args()
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOSEED")}
+    base_env.pop("PYTHONPATH", None)
+    with tempfile.TemporaryDirectory(prefix="autoseed-bench-") as tmp:
+        workdir = Path(tmp)
+        plain_dir = workdir / "plain"
+        plain_dir.mkdir()
+        env_file_dir = workdir / "project"
+        env_file_dir.mkdir()
+        (env_file_dir / ".env").write_text("SECRET=x\nAUTOSEED=1024\n")
+        sh(
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            workdir / "dist",
+            ROOT,
+        )
+        (wheel,) = (workdir / "dist").glob("autoseed-*.whl")
+        print("building environments...", file=sys.stderr)
+        wheel_pair = twin_pair(workdir, "wheel", [str(wheel)], system_site_packages=False)
+        editable_pair = twin_pair(
+            workdir, "editable", ["--editable", str(ROOT)], system_site_packages=False
+        )
+        # The floor: what any executable .pth line costs, here one that only reads os.environ.
+        floor_python = make_venv(workdir / "floor", system_site_packages=False)
+        (site_packages(floor_python) / "floor.pth").write_text(FLOOR_LINE)
+        floor_pair = (floor_python, wheel_pair[1])
+        torch_pair = twin_pair(
+            workdir, "torch", ["--no-deps", str(wheel)], system_site_packages=True
+        )
+        seeded = {**base_env, "AUTOSEED": "1024"}
+        pass_runs, torch_runs = args.runs, args.torch_runs
+        cases = [
+            ("floor: a .pth line that only reads os.environ", "—", floor_pair,
+             "pass", pass_runs, base_env, plain_dir, None),
+            ("off: `python -c pass`", "wheel", wheel_pair,
+             "pass", pass_runs, base_env, plain_dir, 1.02),
+            ("on (AUTOSEED=1024), no torch: `python -c pass`", "wheel", wheel_pair,
+             "pass", pass_runs, seeded, plain_dir, 1.05),
+            ("on from a .env (python-dotenv parses it): `python -c pass`", "wheel", wheel_pair,
+             "pass", pass_runs, base_env, env_file_dir, None),
+            ("seeded `python -c 'import torch'`", "wheel", torch_pair,
+             "import torch", torch_runs, seeded, plain_dir, 1.005),
+            ("off: `python -c pass`", "editable, no bytecode", editable_pair,
+             "pass", pass_runs, base_env, plain_dir, None),
+        ]  # fmt: skip
+        print(
+            f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
+            "medians of paired runs, with autoseed.pth vs the same venv without it\n"
+        )
+        print("| case | install | with (ms) | without (ms) | ratio | target |")
+        print("|---|---|---|---|---|---|")
+        for label, install, pair, code, runs, env, cwd, target in cases:
+            print(f"  measuring {label} ({install})...", file=sys.stderr)
+            with_ms, without_ms, ratio = measure(pair, code, runs, env, cwd)
+            goal = f"≤ {target}" if target else "—"
+            print(
+                f"| {label} | {install} | {with_ms:.1f} | {without_ms:.1f} | {ratio:.3f} | {goal} |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
