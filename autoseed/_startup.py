@@ -13,7 +13,7 @@ import sys
 # typing is not imported at start-up by CPython; importing it here would cost every interpreter.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
 SETTING_PREFIX = "AUTOSEED"
 ENV_FILE_VARIABLE = "AUTOSEED_ENV_FILE"
@@ -79,17 +79,23 @@ def locate_env_file(environ: "Mapping[str, str]") -> tuple[str, bool] | None:
     named = environ.get(ENV_FILE_VARIABLE, "").strip()
     if named:
         return None if named.casefold() == "none" else (named, True)
+    for candidate in env_file_candidates():
+        if os.path.isfile(candidate):
+            return candidate, False
+    return None
+
+
+def env_file_candidates() -> "Iterator[str]":
+    """``.env`` in the working directory, then in each parent up to the root."""
     try:
         directory = os.getcwd()
     except OSError:  # the working directory was deleted: there is nothing to look up
-        return None
+        return
     while True:
-        candidate = os.path.join(directory, ENV_FILE_NAME)
-        if os.path.isfile(candidate):
-            return candidate, False
+        yield os.path.join(directory, ENV_FILE_NAME)
         parent = os.path.dirname(directory)
         if parent == directory:
-            return None
+            return
         directory = parent
 
 

@@ -1,7 +1,20 @@
 """Turn the start-up configuration (environment and ``.env``) into an applied plan."""
 
-from autoseed._startup import ENV_FILE_VARIABLE, EnvFileHead, warn
-from autoseed.config import ENVIRONMENT, ConfigError, Setting, collect_settings, resolve_config
+from autoseed._startup import (
+    ENV_FILE_VARIABLE,
+    EnvFileHead,
+    locate_env_file,
+    read_env_file_head,
+    warn,
+)
+from autoseed.config import (
+    ENVIRONMENT,
+    ConfigError,
+    SeedPlan,
+    Setting,
+    collect_settings,
+    resolve_config,
+)
 from autoseed.seeding import apply_plan, refuse_unseeded_imports
 
 TYPE_CHECKING = False
@@ -36,6 +49,16 @@ def load_settings(
     return collect_settings(environ, file_settings), problems
 
 
+# The configuration error the start-up hook met in this process, if any (for `autoseed status`).
+startup_error: ConfigError | None = None
+
+
+def resolve_environment(environ: "Mapping[str, str]") -> tuple[SeedPlan, list[str]]:
+    """The plan that ``environ`` and its ``.env`` file ask for, and the problems met on the way."""
+    settings, problems = load_settings(environ, read_env_file_head(locate_env_file(environ)))
+    return resolve_config(settings), problems
+
+
 def activate_from_startup(environ: "Mapping[str, str]", env_file: EnvFileHead | None) -> None:
     """Resolve, report and apply the configuration; an invalid one refuses numpy and torch."""
     try:
@@ -44,6 +67,8 @@ def activate_from_startup(environ: "Mapping[str, str]", env_file: EnvFileHead | 
             warn(problem)
         plan = resolve_config(settings)
     except ConfigError as error:
+        global startup_error
+        startup_error = error
         warn(f"{error}; importing numpy or torch fails until this is fixed")
         refuse_unseeded_imports(error)
         return

@@ -44,10 +44,7 @@ class SeedRecord:
         self.detail = detail
 
     def describe(self) -> str:
-        if self.seed is None:
-            return f"{self.library}: {self.detail} (not seeded)"
-        done = f"seeded {self.library} with {self.seed}"
-        return f"{done}; {self.detail}" if self.detail else done
+        return describe_seeding(self.library, self.seed, self.detail)
 
     def __repr__(self) -> str:
         return (
@@ -56,13 +53,21 @@ class SeedRecord:
         )
 
 
+def describe_seeding(library: str, seed: int | str | None, detail: str) -> str:
+    """The wording of AUTOSEED_VERBOSE lines and of ``autoseed status``."""
+    if seed is None:
+        return f"{library}: {detail} (not seeded)"
+    done = f"seeded {library} with {seed}"
+    return f"{done}; {detail}" if detail else done
+
+
 def _seed_random(module: "Any", plan: SeedPlan) -> str:
     module.seed(plan.seed)
     return ""
 
 
 def _seed_numpy(module: "Any", plan: SeedPlan) -> str:
-    module.random.seed(plan.seed)
+    module.seed(plan.seed)  # numpy.random: its legacy global generator
     return ""
 
 
@@ -77,21 +82,36 @@ def _seed_torch(module: "Any", plan: SeedPlan) -> str:
         cudnn.benchmark, cudnn.deterministic = False, True
     elif plan.cudnn == "benchmark":
         cudnn.benchmark, cudnn.deterministic = True, False
-    return f"cudnn {plan.cudnn}" if plan.cudnn != "keep" else "cudnn flags kept"
+    return describe_cudnn(plan.cudnn)
 
 
-SEEDERS: "dict[str, Seeder]" = {"random": _seed_random, "numpy": _seed_numpy, "torch": _seed_torch}
+def describe_cudnn(mode: str) -> str:
+    return f"cudnn {mode}" if mode != "keep" else "cudnn flags kept"
+
+
+# Library name -> (module whose import triggers the seeding, seeder). numpy 2 imports
+# numpy.random lazily, and importing it costs ~6 ms: seeding it when it is first imported keeps
+# `import numpy` (and `import torch`, which imports numpy) as fast as without autoseed.
+SEEDERS: "dict[str, tuple[str, Seeder]]" = {
+    "random": ("random", _seed_random),
+    "numpy": ("numpy.random", _seed_numpy),
+    "torch": ("torch", _seed_torch),
+}
 
 _plan: SeedPlan | None = None
 _records: list[SeedRecord] = []
+# What the exported variables held before autoseed first exported them, so that
+# ``autoseed status`` can tell where each setting really came from.
+_environment_before_export: dict[str, str | None] | None = None
 
 
 class _SeedOnImport:
     """One library's seeder bound to a plan; a class because functools costs start-up time."""
 
-    __slots__ = ("seeder", "plan")
+    __slots__ = ("library", "seeder", "plan")
 
-    def __init__(self, seeder: "Seeder", plan: SeedPlan) -> None:
+    def __init__(self, library: str, seeder: "Seeder", plan: SeedPlan) -> None:
+        self.library = library
         self.seeder = seeder
         self.plan = plan
 
@@ -99,10 +119,10 @@ class _SeedOnImport:
         try:
             detail = self.seeder(module, self.plan)
         except Exception as exc:  # runs inside the user's import statement: report, never raise
-            warn(f"could not seed {module.__name__}: {type(exc).__name__}: {exc}")
+            warn(f"could not seed {self.library}: {type(exc).__name__}: {exc}")
             return
         plan = self.plan
-        record = SeedRecord(module.__name__, plan.seed, plan.source_of(SEED_VARIABLE), detail)
+        record = SeedRecord(self.library, plan.seed, plan.source_of(SEED_VARIABLE), detail)
         _records.append(record)
         if plan.verbose:
             warn(record.describe())
@@ -110,20 +130,25 @@ class _SeedOnImport:
 
 def apply_plan(plan: SeedPlan) -> None:
     """Seed what is imported now and what is imported later; replaces any earlier plan."""
-    global _plan
-    hook.forget(list(SEEDERS))
+    global _plan, _environment_before_export
+    hook.forget([module_name for module_name, _ in SEEDERS.values()])
     _plan = plan
     if not plan.active:
         return
-    os.environ.update(plan.exported_environment())
+    exported = plan.exported_environment()
+    if _environment_before_export is None:
+        _environment_before_export = {
+            key: os.environ.get(key) for key in (*exported, HASH_SEED_VARIABLE)
+        }
+    os.environ.update(exported)
     if plan.seed is not None:
         # The running interpreter's hash seed is fixed already; children can still agree.
         os.environ.setdefault(HASH_SEED_VARIABLE, str(plan.seed))
     if plan.seed_drawn:
         warn(f"{SEED_VARIABLE}={plan.seed}")
-    for name, seeder in SEEDERS.items():
-        if plan.seed is not None or name == "torch":
-            hook.when_imported(name, _SeedOnImport(seeder, plan))
+    for library, (module_name, seeder) in SEEDERS.items():
+        if plan.seed is not None or library == "torch":
+            hook.when_imported(module_name, _SeedOnImport(library, seeder, plan))
 
 
 def refuse_unseeded_imports(error: ConfigError) -> None:
@@ -159,6 +184,17 @@ def seed_everything(seed: int, *, cudnn: str = "deterministic", verbose: bool = 
 def seeded() -> tuple[SeedRecord, ...]:
     """What autoseed has seeded in this process so far, in order."""
     return tuple(_records)
+
+
+def environment_before_autoseed() -> dict[str, str]:
+    """``os.environ`` as it was before autoseed exported its settings into it."""
+    environ = dict(os.environ)
+    for key, value in (_environment_before_export or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    return environ
 
 
 def active_plan() -> SeedPlan | None:

@@ -108,6 +108,17 @@ def make_venv(path: Path, *, system_site_packages: bool = True) -> Venv:
     return Venv(path)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Test venvs share the base interpreter's site-packages: autoseed must not be there."""
+    result = run([BASE_PYTHON, "-c", "import autoseed"], env=clean_env())
+    if result.returncode == 0:
+        raise pytest.UsageError(
+            f"autoseed is installed in the base interpreter {BASE_PYTHON}; the tests' virtual "
+            "environments reuse its site-packages. Uninstall it there "
+            f"({BASE_PYTHON} -m pip uninstall autoseed) and run the tests from .venv."
+        )
+
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's wheel, built once through the real build backend."""
@@ -146,5 +157,6 @@ def isolated_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     hook.forget()
     seeding._records.clear()
     seeding._plan = None
+    seeding._environment_before_export = None
     os.environ.clear()
     os.environ.update(saved_environ)

@@ -1,0 +1,161 @@
+"""The ``autoseed`` command: status, run, verify, install and uninstall.
+
+Errors go to stderr; the exit status is 2 for usage errors and 1 for failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+
+from autoseed import activation, installer, launcher, verifier
+from autoseed.status import build_status, format_status
+
+EXAMPLES = {
+    "status": """
+        examples:
+          autoseed status                 # what this interpreter will do, and why
+          autoseed status --json          # the same, for machines
+          autoseed status && python train.py   # refuse to train on a bad configuration
+        """,
+    "run": """
+        examples:
+          autoseed run 1024 -- python train.py
+          autoseed run -- torchrun --nproc_per_node=2 train.py   # the configured seed, or random
+        """,
+    "verify": """
+        examples:
+          autoseed verify -- python train.py
+          autoseed verify --runs 3 --seed 7 --compare out/metrics.json -- python train.py
+          autoseed verify --baseline -- python examples/legacy_train.py
+        """,
+    "install": """
+        examples:
+          autoseed install                 # this interpreter's site-packages
+          autoseed install --user          # the user site-packages
+          autoseed install --target DIR    # any site directory
+        """,
+    "uninstall": """
+        examples:
+          autoseed uninstall
+          autoseed uninstall --target DIR
+        """,
+}
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help_text: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=textwrap.dedent(EXAMPLES[name]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def _add_location(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--user", action="store_true", help="the user site-packages")
+    where.add_argument("--target", metavar="DIR", help="a site directory of your choice")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autoseed",
+        description="Make unmodified PyTorch / NumPy scripts reproducible from AUTOSEED.",
+        epilog="example:\n  AUTOSEED=1024 python train.py\n  autoseed verify -- python train.py",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    status = _command(commands, "status", "show what autoseed will do in this interpreter and why")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    run = _command(commands, "run", "run a command seeded, with a fixed PYTHONHASHSEED")
+    run.add_argument(
+        "argv",
+        nargs=argparse.REMAINDER,
+        metavar="[SEED] -- COMMAND",
+        help="SEED: an integer or 'random' (default: the configured seed, else random)",
+    )
+
+    verify = _command(commands, "verify", "check that a command gives identical results")
+    verify.add_argument("--runs", type=int, default=2, help="seeded runs to compare (default 2)")
+    verify.add_argument("--seed", help="the seed (default: configured, or random)")
+    verify.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file the command writes, compared byte for byte (repeatable)",
+    )
+    verify.add_argument(
+        "--baseline", action="store_true", help="also run twice unseeded: does it vary at all?"
+    )
+    verify.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+
+    install = _command(commands, "install", "write autoseed.pth into a site directory")
+    _add_location(install)
+    uninstall = _command(commands, "uninstall", "remove the autoseed.pth that autoseed wrote")
+    _add_location(uninstall)
+    return parser
+
+
+def _command_after_dashes(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    command = argv[1:] if argv[:1] == ["--"] else argv
+    if not command:
+        parser.error("give the command to run after --, e.g. -- python train.py")
+    return command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        report = build_status()
+        if args.json:
+            print(json.dumps(report, indent=2))
+        else:
+            print(format_status(report))
+        if report["error"]:
+            # The start-up hook of this very process may have said it already.
+            if str(activation.startup_error) != report["error"]:
+                print(f"autoseed: {report['error']}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "run":
+        words = list(args.argv)
+        if "--" not in words:
+            parser.error("run: put -- before the command: autoseed run 1024 -- python train.py")
+        split = words.index("--")
+        if split > 1:
+            parser.error(f"run: one SEED at most before --, got {words[:split]}")
+        command = _command_after_dashes(parser, words[split:])
+        return launcher.run_seeded(words[0] if split else None, command)
+    if args.command == "verify":
+        if args.runs < 2:
+            parser.error("--runs must be at least 2")
+        command = _command_after_dashes(parser, list(args.argv))
+        return verifier.verify(
+            command, runs=args.runs, seed_word=args.seed, compare=args.compare,
+            baseline=args.baseline,
+        )  # fmt: skip
+    directory = installer.site_directory(user=args.user, target=args.target)
+    if args.command == "install":
+        return installer.install(directory, create=args.user)
+    return installer.uninstall(directory)
+
+
+def entry_point() -> None:
+    """Console script: exit with main()'s status; a closed pipe is not an error."""
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

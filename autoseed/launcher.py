@@ -1,0 +1,86 @@
+"""``autoseed run``: launch a command seeded, with a fixed ``PYTHONHASHSEED``.
+
+A ``.pth`` runs too late to fix the running interpreter's string hashing; a launcher sets
+``PYTHONHASHSEED`` before the interpreter starts, so ``hash()``, set order and everything built
+on them are fixed in the launched process as well.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from autoseed._startup import warn
+from autoseed.activation import resolve_environment
+from autoseed.config import (
+    MAX_SEED,
+    RANDOM_SEED_WORD,
+    SEED_VARIABLE,
+    ConfigError,
+    Setting,
+    draw_seed,
+    parse_seed,
+)
+from autoseed.seeding import HASH_SEED_VARIABLE, active_plan, environment_before_autoseed
+
+COMMAND_LINE = "the command line"
+SEED_ON_COMMAND_LINE = f"an integer 0..{MAX_SEED} or {RANDOM_SEED_WORD!r}"
+
+
+def choose_seed(seed_word: str | None) -> int:
+    """The seed given, else the configured one, else a random one (announced on stderr).
+
+    Raises :class:`ConfigError` for an invalid seed or configuration.
+    """
+    if seed_word is not None:
+        setting = Setting("SEED", seed_word, COMMAND_LINE)
+        try:
+            seed = parse_seed(setting)
+        except ConfigError:
+            seed = None
+        if seed is None:  # the off words make no sense for a command that seeds
+            raise setting.invalid(SEED_ON_COMMAND_LINE)
+    else:
+        plan = active_plan() or resolve_environment(environment_before_autoseed())[0]
+        seed = plan.seed if plan.seed is not None else RANDOM_SEED_WORD
+    if isinstance(seed, int):
+        return seed
+    drawn = draw_seed()
+    warn(f"{SEED_VARIABLE}={drawn}")
+    return drawn
+
+
+def seeded_environment(seed: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` with ``AUTOSEED`` and ``PYTHONHASHSEED`` fixed to ``seed``.
+
+    A numeric ``PYTHONHASHSEED`` the user set is kept; unset or ``random`` is replaced.
+    """
+    env = dict(environ)
+    env[SEED_VARIABLE] = str(seed)
+    if not env.get(HASH_SEED_VARIABLE, "").isdigit():
+        env[HASH_SEED_VARIABLE] = str(seed)
+    return env
+
+
+def run_seeded(seed_word: str | None, command: list[str]) -> int:
+    """Replace this process with ``command`` (POSIX) so signals and exit status pass through."""
+    try:
+        seed = choose_seed(seed_word)
+    except ConfigError as error:
+        warn(str(error))
+        return 1
+    env = seeded_environment(seed, os.environ)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        if os.name == "posix":
+            os.execvpe(command[0], command, env)
+        return subprocess.call(command, env=env)
+    except FileNotFoundError:
+        warn(f"run: command not found: {command[0]}")
+        return 127
+    except PermissionError:
+        warn(f"run: permission denied: {command[0]}")
+        return 126

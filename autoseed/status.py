@@ -1,0 +1,173 @@
+"""``autoseed status``: what this interpreter will do, and why, as data and as text."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata, util
+from typing import Any
+
+from autoseed import _startup, activation, seeding
+from autoseed.config import (
+    CUDNN_VARIABLE,
+    DEFAULT,
+    KNOWN_VARIABLES,
+    SEED_VARIABLE,
+    ConfigError,
+)
+from autoseed.installer import START_FILES, site_directories
+
+DEFAULT_VALUES = {
+    SEED_VARIABLE: "off",
+    CUDNN_VARIABLE: "deterministic when AUTOSEED is on, else keep",
+    "AUTOSEED_VERBOSE": "off",
+    _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
+}
+LIBRARIES = (("random", None), ("numpy", "numpy"), ("torch", "torch"))
+
+
+def _installed_start_files() -> list[str]:
+    return [
+        os.path.join(directory, name)
+        for directory in site_directories()
+        for name in START_FILES
+        if os.path.isfile(os.path.join(directory, name))
+    ]
+
+
+def _considered_env_files(environ: dict[str, str], used: str | None) -> list[str]:
+    named = environ.get(_startup.ENV_FILE_VARIABLE, "").strip()
+    if named:
+        return [] if named.casefold() == "none" else [named]
+    considered = []
+    for candidate in _startup.env_file_candidates():
+        considered.append(candidate)
+        if candidate == used:
+            break
+    return considered
+
+
+def _library(name: str, distribution: str | None) -> dict[str, Any]:
+    if distribution is None:
+        return {"importable": True, "version": platform.python_version()}
+    try:
+        importable = util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        importable = False
+    try:
+        version: str | None = metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        version = None
+    return {"importable": importable, "version": version}
+
+
+def _hook_state() -> str:
+    if not _startup._started:
+        return "did not run in this process (python -S, or no autoseed.pth for this interpreter)"
+    if activation.startup_error is not None:
+        return "ran in this process and refused numpy and torch (invalid configuration)"
+    if seeding.active_plan() is not None:
+        return "ran in this process and is active"
+    return "ran in this process; nothing asked for it"
+
+
+def build_status() -> dict[str, Any]:
+    """Everything ``autoseed status`` shows, JSON-ready."""
+    environ = seeding.environment_before_autoseed()
+    located = _startup.locate_env_file(environ)
+    report: dict[str, Any] = {
+        "python": sys.executable,
+        "python_version": platform.python_version(),
+        "autoseed_version": _autoseed_version(),
+        "start_files": _installed_start_files(),
+        "hook": _hook_state(),
+        "env_files_considered": _considered_env_files(environ, located and located[0]),
+        "env_file_used": located[0] if located else None,
+        "settings": {},
+        "problems": [],
+        "error": None,
+        "seed": None,
+        "cudnn": None,
+        "would_seed": {},
+        "hash_seed": environ.get(seeding.HASH_SEED_VARIABLE),
+    }
+    try:
+        plan, problems = activation.resolve_environment(environ)
+    except ConfigError as error:
+        report["error"] = str(error)
+        return report
+    report["problems"] = problems + list(plan.warnings)
+    report["settings"] = {
+        variable: {
+            "value": plan.settings[variable].raw if variable in plan.settings else None,
+            "source": plan.source_of(variable),
+            "default": DEFAULT_VALUES[variable],
+        }
+        for variable in KNOWN_VARIABLES
+    }
+    report["seed"] = "random" if plan.seed_drawn else plan.seed
+    report["cudnn"] = plan.cudnn
+    for library, distribution in LIBRARIES:
+        details = _library(library, distribution)
+        if plan.seed is None and not (library == "torch" and plan.active):
+            details["action"] = "left alone"
+        else:
+            detail = seeding.describe_cudnn(plan.cudnn) if library == "torch" else ""
+            seed = "a seed drawn at each start" if plan.seed_drawn else plan.seed
+            details["action"] = seeding.describe_seeding(library, seed, detail)
+        report["would_seed"][library] = details
+    return report
+
+
+def _autoseed_version() -> str | None:
+    try:
+        return metadata.version("autoseed")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def format_status(report: dict[str, Any]) -> str:
+    """The human-readable form of :func:`build_status`."""
+    version = report["autoseed_version"] or "(not installed as a distribution)"
+    lines = [
+        f"autoseed {version} for {report['python']} (Python {report['python_version']})",
+        "start-up files: " + (", ".join(report["start_files"]) or "none installed"),
+        f"start-up hook: {report['hook']}",
+    ]
+    considered = report["env_files_considered"]
+    used = report["env_file_used"]
+    lines.append(
+        ".env files: "
+        + (
+            ", ".join(f"{path} ({'used' if path == used else 'absent'})" for path in considered)
+            or "lookup off"
+        )
+    )
+    if report["error"]:
+        lines.append(f"configuration: INVALID: {report['error']}")
+        return "\n".join(lines)
+    lines.append("settings:")
+    for variable, setting in report["settings"].items():
+        if setting["source"] == DEFAULT:
+            lines.append(f"  {variable}: {setting['default']} (default)")
+        else:
+            lines.append(f"  {variable}={setting['value']!r} (from {setting['source']})")
+    lines.append("libraries:")
+    for library, details in report["would_seed"].items():
+        if not details["importable"]:
+            lines.append(f"  {library}: not installed")
+            continue
+        version = details["version"] or "version unknown"
+        lines.append(f"  {library} {version}: {details['action']}")
+    hash_seed = report["hash_seed"]
+    seed = report["seed"]
+    if hash_seed is not None:
+        lines.append(f"PYTHONHASHSEED={hash_seed} (set by you)")
+    elif seed is not None:
+        lines.append(
+            "PYTHONHASHSEED: unset; children get the seed, this process keeps a random one "
+            "(use `autoseed run` to fix it too)"
+        )
+    lines.extend(f"note: {problem}" for problem in report["problems"])
+    return "\n".join(lines)

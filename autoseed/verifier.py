@@ -1,0 +1,144 @@
+"""``autoseed verify``: does a command give identical results under the same seed?"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+
+from autoseed._startup import warn
+from autoseed.config import SEED_VARIABLE, ConfigError
+from autoseed.launcher import choose_seed, seeded_environment
+from autoseed.seeding import HASH_SEED_VARIABLE
+
+DIFF_LINES = 12
+
+
+class RunOutcome:
+    """What one run of the command produced."""
+
+    __slots__ = ("status", "outputs", "stderr", "seconds")
+
+    def __init__(
+        self, status: int, outputs: dict[str, bytes | None], stderr: bytes, seconds: float
+    ) -> None:
+        self.status = status
+        self.outputs = outputs  # "stdout" and each --compare path -> bytes (None: missing)
+        self.stderr = stderr
+        self.seconds = seconds
+
+
+def _run_once(
+    command: list[str], env: Mapping[str, str], compare: list[str], label: str
+) -> RunOutcome:
+    sys.stderr.write(f"autoseed: verify: {label}...")
+    sys.stderr.flush()
+    start = time.monotonic()
+    try:
+        result = subprocess.run(command, env=dict(env), capture_output=True, check=False)
+    except FileNotFoundError:
+        sys.stderr.write("\n")
+        raise
+    seconds = time.monotonic() - start
+    sys.stderr.write(f" {seconds:.1f}s\n")
+    outputs: dict[str, bytes | None] = {"stdout": result.stdout}
+    for path in compare:
+        try:
+            with open(path, "rb") as file:
+                outputs[path] = file.read()
+        except OSError:
+            outputs[path] = None
+    return RunOutcome(result.returncode, outputs, result.stderr, seconds)
+
+
+def first_difference(name: str, first: bytes | None, other: bytes | None, run: int) -> str:
+    """Where ``other`` (run ``run``) first differs from run 1, with a short unified diff."""
+    if first is None or other is None:
+        missing = 1 if first is None else run
+        return f"{name} is missing after run {missing}"
+    try:
+        first_lines = first.decode().splitlines()
+        other_lines = other.decode().splitlines()
+    except UnicodeDecodeError:
+        offset = next(
+            (i for i, (a, b) in enumerate(zip(first, other, strict=False)) if a != b),
+            min(len(first), len(other)),
+        )
+        return (
+            f"{name} differs at byte {offset} (run 1: {len(first)} bytes, run {run}: {len(other)})"
+        )
+    line = next(
+        (i for i, (a, b) in enumerate(zip(first_lines, other_lines, strict=False)) if a != b),
+        min(len(first_lines), len(other_lines)),
+    )
+    diff = list(
+        difflib.unified_diff(
+            first_lines, other_lines, f"run 1 {name}", f"run {run} {name}", n=1, lineterm=""
+        )
+    )
+    shown = "\n".join(diff[:DIFF_LINES]) + ("\n..." if len(diff) > DIFF_LINES else "")
+    return f"{name} differs from run 1 in run {run}, first at line {line + 1}:\n{shown}"
+
+
+def _differences(outcomes: list[RunOutcome]) -> str | None:
+    first = outcomes[0]
+    for run, outcome in enumerate(outcomes[1:], 2):
+        for name, data in first.outputs.items():
+            if outcome.outputs[name] != data:
+                return first_difference(name, data, outcome.outputs[name], run)
+    return None
+
+
+def _unseeded_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if not k.startswith(SEED_VARIABLE)}
+    env.pop(HASH_SEED_VARIABLE, None)
+    env[SEED_VARIABLE] = "off"  # also switches off a .env that would seed the command
+    return env
+
+
+def verify(
+    command: list[str], *, runs: int, seed_word: str | None, compare: list[str], baseline: bool
+) -> int:
+    """0: reproducible; 1: not (or the command failed)."""
+    try:
+        seed = choose_seed(seed_word)
+    except ConfigError as error:
+        warn(str(error))
+        return 1
+    env = seeded_environment(seed, os.environ)
+    try:
+        outcomes = [
+            _run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})")
+            for i in range(1, runs + 1)
+        ]
+        bare = _unseeded_environment(os.environ)
+        unseeded = [
+            _run_once(command, bare, compare, f"unseeded run {i} of 2") for i in (1, 2) if baseline
+        ]
+    except FileNotFoundError:
+        warn(f"verify: command not found: {command[0]}")
+        return 1
+    failed = [(i, o) for i, o in enumerate(outcomes + unseeded, 1) if o.status != 0]
+    if failed:
+        run, outcome = failed[0]
+        tail = outcome.stderr.decode(errors="replace").strip().splitlines()[-5:]
+        print(f"failed: run {run} exited with status {outcome.status}")
+        print("\n".join(f"  {line}" for line in tail))
+        return 1
+    difference = _differences(outcomes)
+    if difference is None:
+        print(f"reproducible ({runs} runs, {SEED_VARIABLE}={seed})")
+    else:
+        print(f"not reproducible ({SEED_VARIABLE}={seed}): {difference}")
+    if unseeded:
+        if _differences(unseeded) is None:
+            print(
+                "baseline: the same output without a seed too, so the verdict says little: "
+                "the command does not depend on randomness, or seeds itself"
+            )
+        else:
+            print("baseline: without a seed the output varies, so seeding is what fixes it")
+    return 0 if difference is None else 1
