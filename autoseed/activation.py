@@ -74,4 +74,8 @@ def activate_from_startup(environ: "Mapping[str, str]", env_file: EnvFileHead | 
         return
     for message in plan.warnings:
         warn(message)
+    if plan.reexec:
+        from autoseed.reexec import reexec_with_hash_seed
+
+        reexec_with_hash_seed(plan)
     apply_plan(plan)

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 SEED_VARIABLE = "AUTOSEED"
 CUDNN_VARIABLE = "AUTOSEED_CUDNN"
 VERBOSE_VARIABLE = "AUTOSEED_VERBOSE"
-KNOWN_VARIABLES = (SEED_VARIABLE, CUDNN_VARIABLE, VERBOSE_VARIABLE, ENV_FILE_VARIABLE)
+HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
+KNOWN_VARIABLES = (
+    SEED_VARIABLE,
+    CUDNN_VARIABLE,
+    VERBOSE_VARIABLE,
+    HASH_SEED_MODE_VARIABLE,
+    ENV_FILE_VARIABLE,
+)
 
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -37,6 +44,8 @@ SEED_ACCEPTS = (
     f"or {', '.join(map(repr, SEED_OFF_WORDS))} to turn autoseed off"
 )
 FLAG_ACCEPTS = f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (empty means off)"
+REEXEC_WORD = "reexec"
+HASH_SEED_MODE_ACCEPTS = f"{REEXEC_WORD!r}, or 'keep', {'/'.join(FALSE_WORDS)} or empty (keep)"
 CUDNN_ACCEPTS = (
     f"{', '.join(map(repr, CUDNN_MODES))}, {'/'.join(TRUE_WORDS)} (deterministic) "
     f"or {'/'.join(FALSE_WORDS)} (keep)"
@@ -77,7 +86,7 @@ class Setting:
 class SeedPlan:
     """What autoseed will do: the seed, the cudnn mode, and where each value came from."""
 
-    __slots__ = ("seed", "cudnn", "verbose", "seed_drawn", "settings", "warnings")
+    __slots__ = ("seed", "cudnn", "verbose", "reexec", "seed_drawn", "settings", "warnings")
 
     def __init__(
         self,
@@ -85,6 +94,7 @@ class SeedPlan:
         *,
         cudnn: "CudnnMode" = "keep",
         verbose: bool = False,
+        reexec: bool = False,
         seed_drawn: bool = False,
         settings: "Mapping[str, Setting] | None" = None,
         warnings: tuple[str, ...] = (),
@@ -92,6 +102,7 @@ class SeedPlan:
         self.seed = seed
         self.cudnn = cudnn
         self.verbose = verbose
+        self.reexec = reexec
         self.seed_drawn = seed_drawn
         self.settings = dict(settings or {})
         self.warnings = warnings
@@ -114,6 +125,7 @@ class SeedPlan:
             SEED_VARIABLE: "off" if self.seed is None else str(self.seed),
             CUDNN_VARIABLE: self.cudnn,
             VERBOSE_VARIABLE: "1" if self.verbose else "0",
+            HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else "keep",
             ENV_FILE_VARIABLE: "none",
         }
 
@@ -158,6 +170,16 @@ def parse_cudnn_mode(setting: Setting) -> "CudnnMode | None":
     raise setting.invalid(CUDNN_ACCEPTS)
 
 
+def parse_hash_seed_mode(setting: Setting) -> bool:
+    """Whether the start-up hook should re-execute the interpreter to fix its hash seed."""
+    word = setting.raw.strip().casefold()
+    if word == REEXEC_WORD:
+        return True
+    if word in ("", "keep", *FALSE_WORDS):
+        return False
+    raise setting.invalid(HASH_SEED_MODE_ACCEPTS)
+
+
 def collect_settings(
     environ: "Mapping[str, str]", file_settings: "Mapping[str, Setting] | None" = None
 ) -> dict[str, Setting]:
@@ -183,6 +205,7 @@ def resolve_config(settings: "Mapping[str, Setting]") -> SeedPlan:
     cudnn_setting = settings.get(CUDNN_VARIABLE)
     cudnn = parse_cudnn_mode(cudnn_setting) if cudnn_setting else None
     verbose_setting = settings.get(VERBOSE_VARIABLE)
+    hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
     warnings = tuple(
         f"unknown setting {setting.variable} (from {setting.source}) is ignored; "
         f"known settings: {', '.join(KNOWN_VARIABLES)}"
@@ -193,6 +216,7 @@ def resolve_config(settings: "Mapping[str, Setting]") -> SeedPlan:
         seed,
         cudnn=cudnn or ("deterministic" if seed is not None else "keep"),
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
+        reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else False,
         seed_drawn=seed_drawn,
         settings=settings,
         warnings=warnings,

@@ -22,6 +22,7 @@ DEFAULT_VALUES = {
     SEED_VARIABLE: "off",
     CUDNN_VARIABLE: "deterministic when AUTOSEED is on, else keep",
     "AUTOSEED_VERBOSE": "off",
+    "AUTOSEED_HASHSEED": "keep (the hash seed of this process stays as started)",
     _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
 }
 LIBRARIES = (("random", None), ("numpy", "numpy"), ("torch", "torch"))

@@ -76,6 +76,7 @@ def run(
     env: Mapping[str, str] | None = None,
     cwd: Path | str | None = None,
     timeout: float = 300,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         argv,
@@ -84,7 +85,8 @@ def run(
         capture_output=True,
         text=True,
         timeout=timeout,
-        stdin=subprocess.DEVNULL,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
     )
 
 

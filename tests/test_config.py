@@ -14,6 +14,7 @@ from autoseed.config import (
     collect_settings,
     parse_cudnn_mode,
     parse_flag,
+    parse_hash_seed_mode,
     parse_seed,
     resolve_config,
 )
@@ -177,5 +178,29 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
         "AUTOSEED": str(plan.seed),
         "AUTOSEED_CUDNN": "deterministic",
         "AUTOSEED_VERBOSE": "1",
+        "AUTOSEED_HASHSEED": "keep",
         "AUTOSEED_ENV_FILE": "none",
     }
+
+
+@pytest.mark.parametrize(
+    ("raw", "reexec"),
+    [
+        ("reexec", True),
+        (" REEXEC ", True),
+        ("", False),
+        ("keep", False),
+        ("0", False),
+        ("off", False),
+        ("no", False),
+        ("false", False),
+    ],
+)
+def test_hash_seed_modes(raw: str, reexec: bool) -> None:
+    assert parse_hash_seed_mode(env_setting("AUTOSEED_HASHSEED", raw)) is reexec
+
+
+@pytest.mark.parametrize("raw", ["1", "yes", "restart", "exec"])
+def test_hash_seed_mode_rejects(raw: str) -> None:
+    with pytest.raises(ConfigError, match=r"AUTOSEED_HASHSEED=.*expected 'reexec'"):
+        parse_hash_seed_mode(env_setting("AUTOSEED_HASHSEED", raw))

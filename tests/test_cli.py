@@ -1,0 +1,271 @@
+"""The ``autoseed`` command, run as users run it: the installed console script, real processes."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from autoseed.installer import START_FILES
+from conftest import (
+    LEGACY_SCRIPT,
+    NEUTRAL_DIRECTORY,
+    ROOT,
+    Venv,
+    check,
+    clean_env,
+    describe,
+    make_venv,
+    run,
+)
+
+pytestmark = pytest.mark.slow
+
+HASH_CODE = "print(hash('abc'), list({'a', 'b', 'c', 'd', 'e'}))"
+
+
+def autoseed(venv: Venv, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return run([str(venv.bin / "autoseed"), *args], **kwargs)  # type: ignore[arg-type]
+
+
+def test_installer_writes_what_the_wheel_ships() -> None:
+    for name, content in START_FILES.items():
+        assert (ROOT / "autoseed" / "startup_files" / name).read_text() == content
+
+
+@pytest.mark.parametrize("command", ["status", "run", "verify", "install", "uninstall"])
+def test_every_command_has_help_with_an_example(installed: Venv, command: str) -> None:
+    result = check(installed.run("-m", "autoseed", command, "--help"))
+    assert "example" in result.stdout, describe(result)
+
+
+class TestStatus:
+    def test_from_the_environment(self, installed: Venv) -> None:
+        result = check(autoseed(installed, "status", env=clean_env(AUTOSEED="1024")))
+        out = result.stdout
+        assert "start-up hook: ran in this process and is active" in out, describe(result)
+        assert "AUTOSEED='1024' (from the environment)" in out
+        assert "AUTOSEED_CUDNN: deterministic when AUTOSEED is on, else keep (default)" in out
+        assert "seeded torch with 1024; cudnn deterministic" in out
+        assert "seeded numpy with 1024" in out
+        assert str(installed.site_packages / "autoseed.pth") in out
+
+    def test_from_an_env_file_with_its_line(self, installed: Venv, tmp_path: Path) -> None:
+        (tmp_path / ".env").write_text("A=1\nAUTOSEED=random\nAUTOSEED_CUDNN=benchmark\n")
+        (tmp_path / "sub").mkdir()
+        result = check(autoseed(installed, "status", "--json", cwd=tmp_path / "sub"))
+        report = json.loads(result.stdout)
+        assert report["env_files_considered"] == [
+            str(tmp_path / "sub" / ".env"),
+            str(tmp_path / ".env"),
+        ]
+        assert report["env_file_used"] == str(tmp_path / ".env")
+        seed = report["settings"]["AUTOSEED"]
+        assert seed == {
+            "value": "random",
+            "source": f"{tmp_path / '.env'}, line 2",
+            "default": "off",
+        }
+        assert report["settings"]["AUTOSEED_CUDNN"]["source"] == f"{tmp_path / '.env'}, line 3"
+        assert report["seed"] == "random" and report["cudnn"] == "benchmark"
+        assert report["would_seed"]["numpy"]["importable"] is True
+        # The start-up hook of the status process itself drew a seed and said so, once.
+        assert result.stderr.startswith("autoseed: AUTOSEED=") and result.stderr.count("\n") == 1
+
+    def test_defaults_and_exit_status(self, installed: Venv) -> None:
+        result = check(autoseed(installed, "status"))
+        assert "AUTOSEED: off (default)" in result.stdout
+        assert "numpy" in result.stdout and "left alone" in result.stdout
+
+    def test_invalid_configuration_exits_1_and_says_it_once(self, installed: Venv) -> None:
+        result = autoseed(installed, "status", env=clean_env(AUTOSEED="12a4"))
+        assert result.returncode == 1, describe(result)
+        assert "configuration: INVALID: AUTOSEED='12a4' (from the environment)" in result.stdout
+        assert result.stderr.count("AUTOSEED='12a4'") == 1, describe(result)
+
+    def test_without_the_pth(self, fresh_venv: Venv, wheel: Path) -> None:
+        fresh_venv.pip("install", "--no-index", "--no-deps", str(wheel))
+        check(autoseed(fresh_venv, "uninstall"))
+        result = check(autoseed(fresh_venv, "status", env=clean_env(AUTOSEED="5")))
+        assert "start-up files: none installed" in result.stdout, describe(result)
+        assert "start-up hook: did not run in this process" in result.stdout
+
+
+class TestRun:
+    def test_fixes_the_hash_seed_of_the_launched_interpreter(self, installed: Venv) -> None:
+        seeded = {
+            check(
+                autoseed(installed, "run", "1024", "--", str(installed.python), "-c", HASH_CODE)
+            ).stdout
+            for _ in range(2)
+        }
+        assert len(seeded) == 1
+        plain = {check(installed.run("-c", HASH_CODE)).stdout for _ in range(3)}
+        assert len(plain) > 1, "without autoseed run the hash must vary"
+
+    def test_configured_seed_and_environment(self, installed: Venv) -> None:
+        code = "import os; print(os.environ['AUTOSEED'], os.environ['PYTHONHASHSEED'])"
+        result = check(
+            autoseed(
+                installed, "run", "--", str(installed.python), "-c", code,
+                env=clean_env(AUTOSEED="77"),
+            )
+        )  # fmt: skip
+        assert result.stdout == "77 77\n", describe(result)
+        drawn = check(autoseed(installed, "run", "--", str(installed.python), "-c", code))
+        seed = drawn.stdout.split()[0]
+        assert drawn.stderr == f"autoseed: AUTOSEED={seed}\n", describe(drawn)
+
+    def test_exec_passes_pid_exit_status_and_signals_through(self, installed: Venv) -> None:
+        launcher = str(installed.bin / "autoseed")
+        process = subprocess.Popen(
+            [launcher, "run", "1", "--", "sh", "-c", "echo $$"],
+            stdout=subprocess.PIPE, text=True, env=clean_env(), cwd=NEUTRAL_DIRECTORY,
+        )  # fmt: skip
+        out, _ = process.communicate(timeout=60)
+        assert int(out) == process.pid, "the command must replace autoseed, not run under it"
+        status = autoseed(installed, "run", "1", "--", str(installed.python), "-c", "exit(7)")
+        assert status.returncode == 7
+        killed = autoseed(
+            installed, "run", "1", "--", str(installed.python), "-c",
+            "import os, signal; os.kill(os.getpid(), signal.SIGTERM)",
+        )  # fmt: skip
+        assert killed.returncode == -signal.SIGTERM
+
+    def test_errors(self, installed: Venv) -> None:
+        missing = autoseed(installed, "run", "1", "--", "no-such-command-here")
+        assert missing.returncode == 127
+        assert missing.stderr == "autoseed: run: command not found: no-such-command-here\n"
+        bad = autoseed(installed, "run", "off", "--", "true")
+        assert bad.returncode == 1
+        assert "SEED='off' (from the command line) is not valid" in bad.stderr
+        usage = autoseed(installed, "run", "1", "true")
+        assert usage.returncode == 2 and "put -- before the command" in usage.stderr
+
+
+class TestVerify:
+    def test_legacy_example_is_reproducible_and_varies_without_a_seed(
+        self, installed: Venv
+    ) -> None:
+        result = autoseed(
+            installed, "verify", "--seed", "3", "--baseline", "--",
+            str(installed.python), str(LEGACY_SCRIPT),
+        )  # fmt: skip
+        assert result.returncode == 0, describe(result)
+        assert result.stdout.splitlines() == [
+            "reproducible (2 runs, AUTOSEED=3)",
+            "baseline: without a seed the output varies, so seeding is what fixes it",
+        ]
+        assert "autoseed: verify: run 2 of 2 (AUTOSEED=3)..." in result.stderr
+
+    def test_clock_and_urandom_are_not_reproducible(self, installed: Venv) -> None:
+        code = "import os, random; print(random.random()); print(os.urandom(8).hex())"
+        result = autoseed(installed, "verify", "--", str(installed.python), "-c", code)
+        assert result.returncode == 1, describe(result)
+        lines = result.stdout.splitlines()
+        assert "stdout differs from run 1 in run 2, first at line 2" in lines[0]
+        assert lines[1:3] == ["--- run 1 stdout", "+++ run 2 stdout"]
+        assert any(line.startswith("-") and not line.startswith("---") for line in lines)
+
+    def test_compare_files(self, installed: Venv, tmp_path: Path) -> None:
+        out = tmp_path / "metrics.txt"
+        steady = f"import random; open({str(out)!r}, 'w').write(str(random.random()))"
+        ok = autoseed(
+            installed, "verify", "--runs", "3", "--compare", str(out), "--",
+            str(installed.python), "-c", steady,
+        )  # fmt: skip
+        assert ok.returncode == 0 and ok.stdout.startswith("reproducible (3 runs"), describe(ok)
+        drifting = f"import time; open({str(out)!r}, 'w').write(str(time.time_ns()))"
+        bad = autoseed(
+            installed, "verify", "--compare", str(out), "--", str(installed.python), "-c", drifting
+        )
+        assert bad.returncode == 1, describe(bad)
+        assert f"{out} differs from run 1 in run 2, first at line 1" in bad.stdout
+
+    def test_baseline_says_when_the_verdict_is_trivial(self, installed: Venv) -> None:
+        result = autoseed(
+            installed, "verify", "--baseline", "--", str(installed.python), "-c", "print(1)"
+        )
+        assert result.returncode == 0
+        assert "the same output without a seed too" in result.stdout
+
+    def test_failing_command_and_usage(self, installed: Venv) -> None:
+        failing = autoseed(installed, "verify", "--", str(installed.python), "-c", "exit(3)")
+        assert failing.returncode == 1 and "exited with status 3" in failing.stdout
+        assert autoseed(installed, "verify", "--runs", "1", "--", "true").returncode == 2
+        assert autoseed(installed, "verify").returncode == 2
+
+
+class TestInstall:
+    def test_install_is_idempotent_and_uninstall_removes_only_ours(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        target = str(tmp_path)
+        first = check(autoseed(installed, "install", "--target", target))
+        assert f"installed: {tmp_path / 'autoseed.pth'}" in first.stdout
+        assert "is not a site directory" in first.stderr
+        for name, content in START_FILES.items():
+            assert (tmp_path / name).read_text() == content
+        again = check(autoseed(installed, "install", "--target", target))
+        assert again.stdout.count("already installed") == 2
+        (tmp_path / "autoseed.start").write_text("someone.else:entry\n")
+        removed = check(autoseed(installed, "uninstall", "--target", target))
+        assert f"removed: {tmp_path / 'autoseed.pth'}" in removed.stdout
+        assert "was not written by autoseed; left alone" in removed.stderr
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["autoseed.start"]
+
+    def test_missing_or_unwritable_targets_are_refused_cleanly(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        for target, reason in [
+            (str(tmp_path / "missing"), "is not a directory"),
+            ("/proc", "cannot write /proc/autoseed.pth"),
+        ]:
+            result = autoseed(installed, "install", "--target", target)
+            assert result.returncode == 1, describe(result)
+            assert reason in result.stderr and "Traceback" not in result.stderr
+
+    def test_install_into_a_venv_makes_a_source_checkout_fire(self, tmp_path: Path) -> None:
+        """A source checkout on PYTHONPATH, no pip install: `autoseed install` adds the hook."""
+        venv = make_venv(tmp_path / "venv")
+        env = clean_env(PYTHONPATH=str(ROOT))
+        check(venv.run("-m", "autoseed", "install", env=env))
+        seeded = check(
+            venv.run("-c", "import random", env={**env, "AUTOSEED": "1", "AUTOSEED_VERBOSE": "1"})
+        )
+        assert seeded.stderr == "autoseed: seeded random with 1\n", describe(seeded)
+        check(venv.run("-m", "autoseed", "uninstall", env=env))
+        assert not (venv.site_packages / "autoseed.pth").exists()
+
+
+class TestHashSeedReexec:
+    def test_fixes_hash_in_the_running_process_once(self, installed: Venv, tmp_path: Path) -> None:
+        starts = tmp_path / "starts"
+        script = tmp_path / "script.py"
+        script.write_text(
+            f"import os\nopen({str(starts)!r}, 'a').write('x')\n"
+            f"{HASH_CODE}\nprint(os.environ['PYTHONHASHSEED'])\n"
+        )
+        env = clean_env(AUTOSEED="9", AUTOSEED_HASHSEED="reexec")
+        outputs = {check(installed.run(str(script), env=env)).stdout for _ in range(2)}
+        (output,) = outputs
+        assert output.splitlines()[-1] == "9"
+        assert starts.read_text() == "xx", "each run must execute the script exactly once"
+
+    def test_unsafe_cases_say_why_and_do_not_restart(self, installed: Venv) -> None:
+        env = clean_env(AUTOSEED="9", AUTOSEED_HASHSEED="reexec")
+        result = run([str(installed.python), "-"], env=env, input="print('from stdin')")
+        assert result.returncode == 0 and result.stdout == "from stdin\n", describe(result)
+        assert result.stderr.startswith("autoseed: AUTOSEED_HASHSEED=reexec skipped: ")
+        isolated = installed.run("-E", "-c", "print(1)", env=env)
+        assert "python -E would ignore PYTHONHASHSEED" in isolated.stderr, describe(isolated)
+
+    def test_user_hash_seed_is_kept(self, installed: Venv) -> None:
+        env = clean_env(AUTOSEED="9", AUTOSEED_HASHSEED="reexec", PYTHONHASHSEED="4")
+        result = check(
+            installed.run("-c", "import os; print(os.environ['PYTHONHASHSEED'])", env=env)
+        )
+        assert result.stdout == "4\n" and result.stderr == ""
