@@ -154,7 +154,7 @@ def format_status(report: dict[str, Any]) -> str:
             lines.append(f"  {variable}: {setting['default']} (default)")
         else:
             lines.append(f"  {variable}={setting['value']!r} (from {setting['source']})")
-    lines.append("libraries:")
+    lines.append("at first import:")
     for library, details in report["would_seed"].items():
         if not details["importable"]:
             lines.append(f"  {library}: not installed")
