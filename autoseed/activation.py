@@ -56,7 +56,7 @@ startup_error: ConfigError | None = None
 def resolve_environment(environ: "Mapping[str, str]") -> tuple[SeedPlan, list[str]]:
     """The plan that ``environ`` and its ``.env`` file ask for, and the problems met on the way."""
     settings, problems = load_settings(environ, read_env_file_head(locate_env_file(environ)))
-    return resolve_config(settings), problems
+    return resolve_config(settings, environ), problems
 
 
 def activate_from_startup(environ: "Mapping[str, str]", env_file: EnvFileHead | None) -> None:
@@ -65,7 +65,7 @@ def activate_from_startup(environ: "Mapping[str, str]", env_file: EnvFileHead | 
         settings, problems = load_settings(environ, env_file)
         for problem in problems:
             warn(problem)
-        plan = resolve_config(settings)
+        plan = resolve_config(settings, environ)
     except ConfigError as error:
         global startup_error
         startup_error = error

@@ -16,18 +16,27 @@ if TYPE_CHECKING:
     from typing import Literal, TypeAlias
 
     CudnnMode: "TypeAlias" = Literal["deterministic", "benchmark", "keep"]
+    DeterministicMode: "TypeAlias" = Literal["off", "on", "warn"]
 
 SEED_VARIABLE = "AUTOSEED"
 CUDNN_VARIABLE = "AUTOSEED_CUDNN"
 VERBOSE_VARIABLE = "AUTOSEED_VERBOSE"
 HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
+DETERMINISTIC_VARIABLE = "AUTOSEED_DETERMINISTIC"
+RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
+NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
+    DETERMINISTIC_VARIABLE,
+    RANK_OFFSET_VARIABLE,
+    NUMPY_GENERATORS_VARIABLE,
     VERBOSE_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
     ENV_FILE_VARIABLE,
 )
+# Where the global rank of a distributed process is found, first match wins.
+RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
 
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -44,6 +53,8 @@ SEED_ACCEPTS = (
     f"or {', '.join(map(repr, SEED_OFF_WORDS))} to turn autoseed off"
 )
 FLAG_ACCEPTS = f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (empty means off)"
+WARN_WORD = "warn"
+DETERMINISTIC_ACCEPTS = f"{'/'.join(TRUE_WORDS)}, {WARN_WORD!r} or {'/'.join(FALSE_WORDS)}"
 REEXEC_WORD = "reexec"
 HASH_SEED_MODE_ACCEPTS = f"{REEXEC_WORD!r}, or 'keep', {'/'.join(FALSE_WORDS)} or empty (keep)"
 CUDNN_ACCEPTS = (
@@ -86,13 +97,27 @@ class Setting:
 class SeedPlan:
     """What autoseed will do: the seed, the cudnn mode, and where each value came from."""
 
-    __slots__ = ("seed", "cudnn", "verbose", "reexec", "seed_drawn", "settings", "warnings")
+    __slots__ = (
+        "seed",
+        "cudnn",
+        "deterministic",
+        "rank",
+        "numpy_generators",
+        "verbose",
+        "reexec",
+        "seed_drawn",
+        "settings",
+        "warnings",
+    )
 
     def __init__(
         self,
         seed: int | None,
         *,
         cudnn: "CudnnMode" = "keep",
+        deterministic: "DeterministicMode" = "off",
+        rank: "tuple[int, str] | None" = None,
+        numpy_generators: bool = False,
         verbose: bool = False,
         reexec: bool = False,
         seed_drawn: bool = False,
@@ -101,6 +126,9 @@ class SeedPlan:
     ) -> None:
         self.seed = seed
         self.cudnn = cudnn
+        self.deterministic = deterministic
+        self.rank = rank  # (global rank, variable it came from) when AUTOSEED_RANK_OFFSET is on
+        self.numpy_generators = numpy_generators
         self.verbose = verbose
         self.reexec = reexec
         self.seed_drawn = seed_drawn
@@ -110,7 +138,18 @@ class SeedPlan:
     @property
     def active(self) -> bool:
         """Whether there is anything to do at all."""
-        return self.seed is not None or self.cudnn != "keep"
+        return self.seed is not None or self.cudnn != "keep" or self.deterministic != "off"
+
+    @property
+    def effective_seed(self) -> int | None:
+        """The seed this process uses: the base seed plus the global rank when asked for.
+
+        Children inherit the *base* seed (``exported_environment``), or every generation of
+        launcher would add its rank again.
+        """
+        if self.seed is None or self.rank is None:
+            return self.seed
+        return (self.seed + self.rank[0]) % (MAX_SEED + 1)
 
     def source_of(self, variable: str) -> str:
         setting = self.settings.get(variable)
@@ -124,6 +163,9 @@ class SeedPlan:
         return {
             SEED_VARIABLE: "off" if self.seed is None else str(self.seed),
             CUDNN_VARIABLE: self.cudnn,
+            DETERMINISTIC_VARIABLE: {"off": "0", "on": "1", "warn": WARN_WORD}[self.deterministic],
+            RANK_OFFSET_VARIABLE: "1" if self.rank is not None else "0",
+            NUMPY_GENERATORS_VARIABLE: "1" if self.numpy_generators else "0",
             VERBOSE_VARIABLE: "1" if self.verbose else "0",
             HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else "keep",
             ENV_FILE_VARIABLE: "none",
@@ -170,6 +212,31 @@ def parse_cudnn_mode(setting: Setting) -> "CudnnMode | None":
     raise setting.invalid(CUDNN_ACCEPTS)
 
 
+def parse_deterministic_mode(setting: Setting) -> "DeterministicMode":
+    word = setting.raw.strip().casefold()
+    if word == WARN_WORD:
+        return "warn"
+    if word in TRUE_WORDS:
+        return "on"
+    if word in FALSE_WORDS or not word:
+        return "off"
+    raise setting.invalid(DETERMINISTIC_ACCEPTS)
+
+
+def find_rank(environ: "Mapping[str, str]") -> tuple[int, str]:
+    """The global rank from the launcher's variables (torchrun, SLURM, Open MPI, PMI), else 0."""
+    for variable in RANK_VARIABLES:
+        raw = environ.get(variable)
+        if raw is not None:
+            word = raw.strip()
+            if not (word.isascii() and word.isdigit() and len(word) <= 10):
+                raise Setting(variable, raw, ENVIRONMENT).invalid(
+                    f"a non-negative integer rank (needed by {RANK_OFFSET_VARIABLE})"
+                )
+            return int(word), variable
+    return 0, "no rank variable (a single process)"
+
+
 def parse_hash_seed_mode(setting: Setting) -> bool:
     """Whether the start-up hook should re-execute the interpreter to fix its hash seed."""
     word = setting.raw.strip().casefold()
@@ -195,8 +262,13 @@ def draw_seed() -> int:
     return int.from_bytes(os.urandom(4), "big")
 
 
-def resolve_config(settings: "Mapping[str, Setting]") -> SeedPlan:
-    """Build the plan from collected settings; raise :class:`ConfigError` on the first bad value."""
+def resolve_config(
+    settings: "Mapping[str, Setting]", environ: "Mapping[str, str] | None" = None
+) -> SeedPlan:
+    """Build the plan from collected settings; raise :class:`ConfigError` on the first bad value.
+
+    ``environ`` is read only for the rank, and only when ``AUTOSEED_RANK_OFFSET`` is on.
+    """
     seed_setting = settings.get(SEED_VARIABLE)
     seed = parse_seed(seed_setting) if seed_setting else None
     seed_drawn = seed == RANDOM_SEED_WORD
@@ -204,6 +276,18 @@ def resolve_config(settings: "Mapping[str, Setting]") -> SeedPlan:
         seed = draw_seed()
     cudnn_setting = settings.get(CUDNN_VARIABLE)
     cudnn = parse_cudnn_mode(cudnn_setting) if cudnn_setting else None
+    deterministic_setting = settings.get(DETERMINISTIC_VARIABLE)
+    deterministic = (
+        parse_deterministic_mode(deterministic_setting) if deterministic_setting else "off"
+    )
+    if deterministic != "off" and cudnn == "benchmark" and cudnn_setting is not None:
+        raise cudnn_setting.invalid(
+            f"'deterministic' or 'keep' while {DETERMINISTIC_VARIABLE} is on "
+            "(cudnn's benchmark mode picks kernels by timing)"
+        )
+    offset_setting = settings.get(RANK_OFFSET_VARIABLE)
+    rank = find_rank(environ or {}) if offset_setting and parse_flag(offset_setting) else None
+    generators_setting = settings.get(NUMPY_GENERATORS_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
     warnings = tuple(
@@ -214,7 +298,12 @@ def resolve_config(settings: "Mapping[str, Setting]") -> SeedPlan:
     )
     return SeedPlan(
         seed,
-        cudnn=cudnn or ("deterministic" if seed is not None else "keep"),
+        cudnn="deterministic"
+        if deterministic != "off"
+        else cudnn or ("deterministic" if seed is not None else "keep"),
+        deterministic=deterministic,
+        rank=rank,
+        numpy_generators=parse_flag(generators_setting) if generators_setting else False,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else False,
         seed_drawn=seed_drawn,

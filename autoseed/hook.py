@@ -66,12 +66,14 @@ class PostImportFinder:
     def __init__(self) -> None:
         self._callbacks: dict[str, list[ImportCallback]] = {}
         self._refusals: dict[str, Callable[[], BaseException]] = {}
+        self._before_next_import: list[Callable[[], None]] = []
         self._lock = _thread.RLock()
         self._looking_up = _thread._local()
 
     def find_spec(
         self, fullname: str, path: "Sequence[str] | None" = None, target: "ModuleType | None" = None
     ) -> "ModuleSpec | None":
+        self._run_before_next_import()
         self._call_back_completed()
         with self._lock:
             make_refusal = self._refusals.get(fullname)
@@ -113,6 +115,15 @@ class PostImportFinder:
         for callback in callbacks:
             callback(module)
 
+    def _run_before_next_import(self) -> None:
+        with self._lock:
+            pending = self._before_next_import
+            self._before_next_import = []
+            if pending:
+                self._remove_when_idle()
+        for callback in pending:
+            callback()
+
     def _call_back_completed(self) -> None:
         """Report awaited modules that finished importing without passing through our loader."""
         with self._lock:
@@ -127,6 +138,11 @@ class PostImportFinder:
             self._callbacks.setdefault(name, []).append(callback)
             self._install()
 
+    def before_next_import(self, callback: "Callable[[], None]") -> None:
+        with self._lock:
+            self._before_next_import.append(callback)
+            self._install()
+
     def refuse(self, name: str, make_error: "Callable[[], BaseException]") -> None:
         with self._lock:
             self._refusals[name] = make_error
@@ -139,6 +155,7 @@ class PostImportFinder:
                 self._refusals.pop(name, None)
             if names is None:
                 self._refusals.clear()
+                self._before_next_import.clear()
             self._remove_when_idle()
 
     def _install(self) -> None:
@@ -146,7 +163,8 @@ class PostImportFinder:
             sys.meta_path.insert(0, self)
 
     def _remove_when_idle(self) -> None:
-        if not self._callbacks and not self._refusals and self in sys.meta_path:
+        idle = not (self._callbacks or self._refusals or self._before_next_import)
+        if idle and self in sys.meta_path:
             sys.meta_path.remove(self)
 
 
@@ -163,6 +181,14 @@ def when_imported(name: str, callback: "ImportCallback") -> None:
         callback(module)
     else:
         _finder.await_module(name, callback)
+
+
+def before_next_import(callback: "Callable[[], None]") -> None:
+    """Call ``callback()`` once, when the next module is imported (work deferred off start-up).
+
+    The callback must not raise.
+    """
+    _finder.before_next_import(callback)
 
 
 def refuse_import(name: str, make_error: "Callable[[], BaseException]") -> None:

@@ -10,26 +10,40 @@ from autoseed import hook
 from autoseed._startup import warn
 from autoseed.config import (
     CUDNN_VARIABLE,
+    DETERMINISTIC_VARIABLE,
     MAX_SEED,
+    NUMPY_GENERATORS_VARIABLE,
+    RANK_OFFSET_VARIABLE,
     SEED_VARIABLE,
+    VERBOSE_VARIABLE,
     ConfigError,
     SeedPlan,
     Setting,
-    parse_cudnn_mode,
+    resolve_config,
+)
+from autoseed.seeders import (
+    BUILT_IN_SEEDERS,
+    prepare_environment,
+    seed_for_this_process,
+    third_party_seeders,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from types import ModuleType
-    from typing import Any
 
-    Seeder = Callable[[Any, SeedPlan], str]
+    from autoseed.seeders import Seeder
 
 HASH_SEED_VARIABLE = "PYTHONHASHSEED"
 # Libraries whose import is refused while the configuration is invalid: running them unseeded
 # would be silent. ``random`` is not among them: pip and most of the standard library import it.
 REFUSED_WHEN_INVALID = ("numpy", "torch")
+
+_plan: SeedPlan | None = None
+_records: "list[SeedRecord]" = []
+# What the exported variables held before autoseed first exported them, so that
+# ``autoseed status`` can tell where each setting really came from.
+_environment_before_export: dict[str, str | None] | None = None
 
 
 class SeedRecord:
@@ -61,50 +75,6 @@ def describe_seeding(library: str, seed: int | str | None, detail: str) -> str:
     return f"{done}; {detail}" if detail else done
 
 
-def _seed_random(module: "Any", plan: SeedPlan) -> str:
-    module.seed(plan.seed)
-    return ""
-
-
-def _seed_numpy(module: "Any", plan: SeedPlan) -> str:
-    module.seed(plan.seed)  # numpy.random: its legacy global generator
-    return ""
-
-
-def _seed_torch(module: "Any", plan: SeedPlan) -> str:
-    if plan.seed is not None:
-        # manual_seed covers every device lazily; manual_seed_all is the documented belt and
-        # braces for CUDA and is safe (queued) before CUDA is initialised or without it.
-        module.manual_seed(plan.seed)
-        module.cuda.manual_seed_all(plan.seed)
-    cudnn = module.backends.cudnn
-    if plan.cudnn == "deterministic":
-        cudnn.benchmark, cudnn.deterministic = False, True
-    elif plan.cudnn == "benchmark":
-        cudnn.benchmark, cudnn.deterministic = True, False
-    return describe_cudnn(plan.cudnn)
-
-
-def describe_cudnn(mode: str) -> str:
-    return f"cudnn {mode}" if mode != "keep" else "cudnn flags kept"
-
-
-# Library name -> (module whose import triggers the seeding, seeder). numpy 2 imports
-# numpy.random lazily, and importing it costs ~6 ms: seeding it when it is first imported keeps
-# `import numpy` (and `import torch`, which imports numpy) as fast as without autoseed.
-SEEDERS: "dict[str, tuple[str, Seeder]]" = {
-    "random": ("random", _seed_random),
-    "numpy": ("numpy.random", _seed_numpy),
-    "torch": ("torch", _seed_torch),
-}
-
-_plan: SeedPlan | None = None
-_records: list[SeedRecord] = []
-# What the exported variables held before autoseed first exported them, so that
-# ``autoseed status`` can tell where each setting really came from.
-_environment_before_export: dict[str, str | None] | None = None
-
-
 class _SeedOnImport:
     """One library's seeder bound to a plan; a class because functools costs start-up time."""
 
@@ -116,22 +86,40 @@ class _SeedOnImport:
         self.plan = plan
 
     def __call__(self, module: "ModuleType") -> None:
+        plan = self.plan
         try:
-            detail = self.seeder(module, self.plan)
+            seed = seed_for_this_process(plan)
+            detail = self.seeder(module, seed, plan)
         except Exception as exc:  # runs inside the user's import statement: report, never raise
             warn(f"could not seed {self.library}: {type(exc).__name__}: {exc}")
             return
-        plan = self.plan
-        record = SeedRecord(self.library, plan.seed, plan.source_of(SEED_VARIABLE), detail)
+        record = SeedRecord(self.library, seed, plan.source_of(SEED_VARIABLE), detail)
         _records.append(record)
         if plan.verbose:
             warn(record.describe())
 
 
+_watched: set[str] = set()
+
+
+def _watch(seeders: "dict[str, tuple[str, Seeder]]", plan: SeedPlan) -> None:
+    for library, (module_name, seeder) in seeders.items():
+        # Without a seed there is only torch's flags to set.
+        if plan.seed is not None or library == "torch":
+            _watched.add(module_name)
+            hook.when_imported(module_name, _SeedOnImport(library, seeder, plan))
+
+
+def _watch_third_party(plan: SeedPlan) -> None:
+    if _plan is plan:  # not replaced by a later plan in the meantime
+        _watch(third_party_seeders(), plan)
+
+
 def apply_plan(plan: SeedPlan) -> None:
     """Seed what is imported now and what is imported later; replaces any earlier plan."""
     global _plan, _environment_before_export
-    hook.forget([module_name for module_name, _ in SEEDERS.values()])
+    hook.forget(sorted(_watched))
+    _watched.clear()
     _plan = plan
     if not plan.active:
         return
@@ -144,11 +132,14 @@ def apply_plan(plan: SeedPlan) -> None:
     if plan.seed is not None:
         # The running interpreter's hash seed is fixed already; children can still agree.
         os.environ.setdefault(HASH_SEED_VARIABLE, str(plan.seed))
+    prepare_environment(plan)
     if plan.seed_drawn:
         warn(f"{SEED_VARIABLE}={plan.seed}")
-    for library, (module_name, seeder) in SEEDERS.items():
-        if plan.seed is not None or library == "torch":
-            hook.when_imported(module_name, _SeedOnImport(library, seeder, plan))
+    _watch(BUILT_IN_SEEDERS, plan)
+    if plan.seed is not None:
+        # Looking for third-party seeders costs milliseconds: do it when the script first
+        # imports something, not in every interpreter that merely starts.
+        hook.before_next_import(lambda: _watch_third_party(plan))
 
 
 def refuse_unseeded_imports(error: ConfigError) -> None:
@@ -157,28 +148,44 @@ def refuse_unseeded_imports(error: ConfigError) -> None:
         hook.refuse_import(name, lambda: ConfigError(str(error)))
 
 
-def seed_everything(seed: int, *, cudnn: str = "deterministic", verbose: bool = False) -> SeedPlan:
+def seed_everything(
+    seed: int,
+    *,
+    cudnn: str = "deterministic",
+    deterministic: bool | str = False,
+    rank_offset: bool = False,
+    numpy_generators: bool = False,
+    verbose: bool = False,
+) -> SeedPlan:
     """Seed random, numpy and torch now and at their first import, as ``AUTOSEED=seed`` would.
 
-    ``cudnn`` takes the values of ``AUTOSEED_CUDNN``. Returns the plan that was applied.
+    Each keyword takes the values of its ``AUTOSEED_*`` variable (``deterministic="warn"``);
+    the settings go through the same parser and the same seeding code as the environment's.
+    Returns the plan that was applied.
     """
-    source = "seed_everything()"
     if type(seed) is not int or not 0 <= seed <= MAX_SEED:
         raise ConfigError(
             f"seed_everything(seed={seed!r}) is not valid; expected an integer 0..{MAX_SEED}"
         )
-    cudnn_setting = Setting(CUDNN_VARIABLE, cudnn, source)
-    plan = SeedPlan(
-        seed,
-        cudnn=parse_cudnn_mode(cudnn_setting) or "deterministic",
-        verbose=verbose,
-        settings={
-            SEED_VARIABLE: Setting(SEED_VARIABLE, str(seed), source),
-            CUDNN_VARIABLE: cudnn_setting,
-        },
-    )
+    values = {
+        SEED_VARIABLE: str(seed),
+        CUDNN_VARIABLE: cudnn,
+        DETERMINISTIC_VARIABLE: deterministic,
+        RANK_OFFSET_VARIABLE: rank_offset,
+        NUMPY_GENERATORS_VARIABLE: numpy_generators,
+        VERBOSE_VARIABLE: verbose,
+    }
+    settings = {
+        variable: Setting(variable, _as_word(value), "seed_everything()")
+        for variable, value in values.items()
+    }
+    plan = resolve_config(settings, os.environ)
     apply_plan(plan)
     return plan
+
+
+def _as_word(value: bool | str) -> str:
+    return ("1" if value else "0") if isinstance(value, bool) else value
 
 
 def seeded() -> tuple[SeedRecord, ...]:

@@ -8,7 +8,7 @@ import sys
 from importlib import metadata, util
 from typing import Any
 
-from autoseed import _startup, activation, seeding
+from autoseed import _startup, activation, seeders, seeding
 from autoseed.config import (
     CUDNN_VARIABLE,
     DEFAULT,
@@ -21,6 +21,9 @@ from autoseed.installer import START_FILES, site_directories
 DEFAULT_VALUES = {
     SEED_VARIABLE: "off",
     CUDNN_VARIABLE: "deterministic when AUTOSEED is on, else keep",
+    "AUTOSEED_DETERMINISTIC": "0 (torch's deterministic algorithms left off)",
+    "AUTOSEED_RANK_OFFSET": "0 (every rank gets the same seed)",
+    "AUTOSEED_NUMPY_GENERATORS": "0 (default_rng() without a seed stays unseeded)",
     "AUTOSEED_VERBOSE": "off",
     "AUTOSEED_HASHSEED": "keep (the hash seed of this process stays as started)",
     _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
@@ -89,7 +92,10 @@ def build_status() -> dict[str, Any]:
         "problems": [],
         "error": None,
         "seed": None,
+        "rank": None,
+        "effective_seed": None,
         "cudnn": None,
+        "deterministic": None,
         "would_seed": {},
         "hash_seed": environ.get(seeding.HASH_SEED_VARIABLE),
     }
@@ -108,14 +114,18 @@ def build_status() -> dict[str, Any]:
         for variable in KNOWN_VARIABLES
     }
     report["seed"] = "random" if plan.seed_drawn else plan.seed
+    if plan.rank is not None:
+        report["rank"] = {"rank": plan.rank[0], "from": plan.rank[1]}
+    report["effective_seed"] = "random" if plan.seed_drawn else plan.effective_seed
     report["cudnn"] = plan.cudnn
+    report["deterministic"] = plan.deterministic
     for library, distribution in LIBRARIES:
         details = _library(library, distribution)
         if plan.seed is None and not (library == "torch" and plan.active):
             details["action"] = "left alone"
         else:
-            detail = seeding.describe_cudnn(plan.cudnn) if library == "torch" else ""
-            seed = "a seed drawn at each start" if plan.seed_drawn else plan.seed
+            detail = seeders.describe_torch_settings(plan) if library == "torch" else ""
+            seed = "a seed drawn at each start" if plan.seed_drawn else plan.effective_seed
             details["action"] = seeding.describe_seeding(library, seed, detail)
         report["would_seed"][library] = details
     return report
@@ -154,6 +164,12 @@ def format_status(report: dict[str, Any]) -> str:
             lines.append(f"  {variable}: {setting['default']} (default)")
         else:
             lines.append(f"  {variable}={setting['value']!r} (from {setting['source']})")
+    if report["rank"] is not None:
+        rank = report["rank"]
+        lines.append(
+            f"rank: {rank['rank']} (from {rank['from']}); seed {report['seed']} + rank = "
+            f"{report['effective_seed']}; children inherit the base seed {report['seed']}"
+        )
     lines.append("at first import:")
     for library, details in report["would_seed"].items():
         if not details["importable"]:

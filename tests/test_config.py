@@ -177,6 +177,9 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
     assert plan.exported_environment() == {
         "AUTOSEED": str(plan.seed),
         "AUTOSEED_CUDNN": "deterministic",
+        "AUTOSEED_DETERMINISTIC": "0",
+        "AUTOSEED_RANK_OFFSET": "0",
+        "AUTOSEED_NUMPY_GENERATORS": "0",
         "AUTOSEED_VERBOSE": "1",
         "AUTOSEED_HASHSEED": "keep",
         "AUTOSEED_ENV_FILE": "none",

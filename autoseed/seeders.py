@@ -1,0 +1,172 @@
+"""The seeders: what "seed this library" means for each one, third parties' included.
+
+A seeder takes the freshly imported module, the seed and the plan, and returns a short detail
+for the record ("cudnn deterministic"). Third-party packages add seeders through the
+``autoseed.seeders`` entry-point group: the entry point's *name* is the module to watch and its
+*value* a callable ``seed(module, seed) -> str | None``. Only installed distributions declare
+entry points; nothing in a ``.env`` can name a module to import.
+"""
+
+import _thread
+import os
+import sys
+
+from autoseed._startup import warn
+from autoseed.config import MAX_SEED, SeedPlan
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Seeder = Callable[[Any, int | None, SeedPlan], str]
+
+ENTRY_POINT_GROUP = "autoseed.seeders"
+# cuBLAS is only deterministic with a fixed workspace configuration (NVIDIA's cuBLAS docs,
+# "Results reproducibility"); torch before the removal of its check (pytorch#161749) raises a
+# RuntimeError without it. It must be in the environment before the first cuBLAS call.
+CUBLAS_WORKSPACE_VARIABLE = "CUBLAS_WORKSPACE_CONFIG"
+CUBLAS_WORKSPACE_SETTING = ":4096:8"
+
+
+def seed_for_this_process(plan: SeedPlan) -> int | None:
+    """The plan's seed, or the DataLoader worker's own seed inside a worker process.
+
+    torch seeds each worker with ``base_seed + worker_id`` after the worker has imported its
+    modules; a library first imported later than that must get the worker's stream, not the
+    job-wide seed, or every worker would draw the same numbers.
+    """
+    seed = plan.effective_seed
+    data = sys.modules.get("torch.utils.data")
+    if seed is None or data is None:
+        return seed
+    info = data.get_worker_info()
+    return seed if info is None else info.seed % (MAX_SEED + 1)
+
+
+def seed_random(module: "Any", seed: int | None, plan: SeedPlan) -> str:
+    module.seed(seed)
+    return ""
+
+
+def seed_numpy(module: "Any", seed: int | None, plan: SeedPlan) -> str:
+    """``module`` is numpy.random: seed its legacy global generator, and Generators if asked."""
+    module.seed(seed)
+    if plan.numpy_generators and seed is not None:
+        _derive_unseeded_generators(module, seed)
+        return "unseeded default_rng() derived from the seed"
+    return ""
+
+
+def _derive_unseeded_generators(numpy_random: "Any", seed: int) -> None:
+    """Make ``default_rng()`` without a seed draw child ``n`` of ``SeedSequence(seed)``.
+
+    Streams follow call order, so the script must create its generators in the same order;
+    a lock keeps the order well defined when threads create them.
+    """
+    original = getattr(numpy_random.default_rng, "__wrapped__", numpy_random.default_rng)
+    root = numpy_random.SeedSequence(seed)
+    lock = _thread.allocate_lock()
+
+    def default_rng(seed: "Any" = None) -> "Any":
+        if seed is None:
+            with lock:
+                (seed,) = root.spawn(1)
+        return original(seed)
+
+    default_rng.__wrapped__ = original  # type: ignore[attr-defined]
+    default_rng.__doc__ = original.__doc__
+    numpy_random.default_rng = default_rng
+
+
+def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
+    if seed is not None:
+        # manual_seed covers every device lazily; manual_seed_all is the documented belt and
+        # braces for CUDA and is safe (queued) before CUDA is initialised or without it.
+        module.manual_seed(seed)
+        module.cuda.manual_seed_all(seed)
+    cudnn = module.backends.cudnn
+    if plan.cudnn == "deterministic":
+        cudnn.benchmark, cudnn.deterministic = False, True
+    elif plan.cudnn == "benchmark":
+        cudnn.benchmark, cudnn.deterministic = True, False
+    if plan.deterministic != "off":
+        module.use_deterministic_algorithms(True, warn_only=plan.deterministic == "warn")
+    return describe_torch_settings(plan)
+
+
+def describe_torch_settings(plan: SeedPlan) -> str:
+    detail = f"cudnn {plan.cudnn}" if plan.cudnn != "keep" else "cudnn flags kept"
+    if plan.deterministic == "on":
+        detail += "; deterministic algorithms"
+    elif plan.deterministic == "warn":
+        detail += "; deterministic algorithms (warn only)"
+    return detail
+
+
+def prepare_environment(plan: SeedPlan) -> None:
+    """Environment that must be in place before the libraries start (cuBLAS reads it once)."""
+    if plan.deterministic != "off":
+        os.environ.setdefault(CUBLAS_WORKSPACE_VARIABLE, CUBLAS_WORKSPACE_SETTING)
+
+
+# Library name -> (module whose import triggers the seeding, seeder). numpy 2 imports
+# numpy.random lazily, and importing it costs ~6 ms: seeding it when it is first imported keeps
+# `import numpy` (and `import torch`, which imports numpy) as fast as without autoseed.
+BUILT_IN_SEEDERS: "dict[str, tuple[str, Seeder]]" = {
+    "random": ("random", seed_random),
+    "numpy": ("numpy.random", seed_numpy),
+    "torch": ("torch", seed_torch),
+}
+
+
+class _EntryPointSeeder:
+    """A third party's ``seed(module, seed)`` as a seeder, loaded only when its module is."""
+
+    __slots__ = ("entry_point",)
+
+    def __init__(self, entry_point: "Any") -> None:
+        self.entry_point = entry_point
+
+    def __call__(self, module: "Any", seed: int | None, plan: SeedPlan) -> str:
+        detail = self.entry_point.load()(module, seed)
+        return detail if isinstance(detail, str) else f"via {self.entry_point.value}"
+
+
+def third_party_seeders() -> "dict[str, tuple[str, Seeder]]":
+    """Seeders that installed distributions declare in the ``autoseed.seeders`` group."""
+    if not _some_distribution_declares_the_group():
+        return {}
+    from importlib.metadata import entry_points
+
+    found: dict[str, tuple[str, Seeder]] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name in BUILT_IN_SEEDERS or entry_point.name in found:
+            warn(f"entry point {entry_point.name} = {entry_point.value} ignored: already seeded")
+            continue
+        found[entry_point.name] = (entry_point.name, _EntryPointSeeder(entry_point))
+    return found
+
+
+def _some_distribution_declares_the_group() -> bool:
+    """A cheap look at each entry_points.txt on sys.path before paying for importlib.metadata.
+
+    importlib.metadata costs 20-50 ms to import; most environments declare no seeders at all.
+    """
+    marker = f"[{ENTRY_POINT_GROUP}]".encode()
+    for directory in sys.path:
+        try:
+            entries = os.scandir(directory or os.curdir)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if not entry.name.endswith((".dist-info", ".egg-info")):
+                    continue
+                try:
+                    with open(os.path.join(entry.path, "entry_points.txt"), "rb") as file:
+                        if marker in file.read():
+                            return True
+                except OSError:
+                    continue
+    return False
