@@ -137,8 +137,9 @@ def apply_plan(plan: SeedPlan) -> None:
         warn(f"{SEED_VARIABLE}={plan.seed}")
     _watch(BUILT_IN_SEEDERS, plan)
     if plan.seed is not None:
-        # Looking for third-party seeders costs milliseconds: do it when the script first
-        # imports something, not in every interpreter that merely starts.
+        # Looking for third-party seeders costs a scan of sys.path (and importlib.metadata where
+        # a distribution declares one): defer it to the next import, so that an interpreter
+        # that imports nothing more never pays.
         hook.before_next_import(lambda: _watch_third_party(plan))
 
 

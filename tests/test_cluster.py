@@ -1,0 +1,230 @@
+"""Many processes: torchrun ranks, SLURM-style ranks, DataLoader workers, third-party seeders."""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
+
+pytestmark = pytest.mark.slow
+
+SCRIPTS = Path(__file__).parent / "scripts"
+SEED_AND_CHILD = (
+    "import os, subprocess, sys, torch\n"
+    "print(torch.initial_seed(), os.environ['AUTOSEED'])\n"
+    "subprocess.run([sys.executable, '-c', 'import os, torch; "
+    'print(torch.initial_seed(), os.environ["AUTOSEED"])\'], check=True)\n'
+)
+
+
+def build_fakelib(directory: Path) -> Path:
+    """A tiny real distribution: a library with its own generator and an autoseed seeder."""
+    source = directory / "fakelib-src"
+    source.mkdir()
+    (source / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [build-system]
+            requires = ["hatchling"]
+            build-backend = "hatchling.build"
+
+            [project]
+            name = "fakelib"
+            version = "1.0"
+
+            [project.entry-points."autoseed.seeders"]
+            fakelib = "fakelib_autoseed:seed"
+
+            [tool.hatch.build.targets.wheel]
+            include = ["fakelib.py", "fakelib_autoseed.py"]
+            """
+        )
+    )
+    (source / "fakelib.py").write_text(
+        "import random\n_rng = random.Random()\n\n\ndef draw():\n    return _rng.random()\n"
+    )
+    (source / "fakelib_autoseed.py").write_text(
+        "def seed(module, seed):\n    module._rng.seed(seed)\n    return 'its own Random'\n"
+    )
+    wheels = directory / "fakelib-dist"
+    check(
+        run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+            + ["--wheel-dir", str(wheels), str(source)]
+        )
+    )
+    (wheel,) = wheels.glob("fakelib-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Venv:
+    """autoseed and fakelib installed into one venv that reuses the base torch and numpy."""
+    directory = tmp_path_factory.mktemp("cluster")
+    venv = make_venv(directory / "venv")
+    venv.pip("install", "--no-index", "--no-deps", str(wheel), str(build_fakelib(directory)))
+    return venv
+
+
+def torchrun(venv: Venv, **env: str) -> list[str]:
+    result = check(
+        venv.run(
+            "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+            str(SCRIPTS / "dist_digest.py"), env=clean_env(**env), timeout=240,
+        )
+    )  # fmt: skip
+    lines = sorted(re.findall(r"rank \d+ seed \d+ init \w+ total \S+", result.stdout))
+    assert len(lines) == 2, describe(result)
+    return lines
+
+
+class TestRanks:
+    def test_torchrun_ranks_agree_and_runs_repeat(self, cluster: Venv) -> None:
+        first = torchrun(cluster, AUTOSEED="1024")
+        assert torchrun(cluster, AUTOSEED="1024") == first
+        rank0, rank1 = (line.split() for line in first)
+        assert rank0[3] == rank1[3] == "1024"
+        assert rank0[5] == rank1[5], "model initialisation must agree across ranks"
+
+    def test_rank_offset_gives_each_rank_its_own_seed(self, cluster: Venv) -> None:
+        lines = torchrun(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
+        assert [line.split()[3] for line in lines] == ["1024", "1025"]
+        rank0, rank1 = (line.split()[5] for line in lines)
+        assert rank0 != rank1
+        assert torchrun(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1") == lines
+
+    @pytest.mark.parametrize("variable", ["SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"])
+    def test_other_launchers_and_children_inherit_the_base_seed(
+        self, cluster: Venv, variable: str
+    ) -> None:
+        env = clean_env(AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1", **{variable: "3"})
+        result = check(cluster.run("-c", SEED_AND_CHILD, env=env))
+        # The process and its child both use 1024 + 3; the child got AUTOSEED=1024, not 1027,
+        # so a launcher-of-launchers never adds the rank twice.
+        assert result.stdout.splitlines() == ["1027 1024", "1027 1024"], describe(result)
+
+    def test_without_offset_every_rank_gets_the_same_seed(self, cluster: Venv) -> None:
+        seeds = {
+            check(
+                cluster.run("-c", "import torch; print(torch.initial_seed())",
+                            env=clean_env(AUTOSEED="1024", SLURM_PROCID=rank))
+            ).stdout
+            for rank in ("0", "1")
+        }  # fmt: skip
+        assert seeds == {"1024\n"}
+
+    def test_status_shows_rank_and_effective_seed(self, cluster: Venv) -> None:
+        env = clean_env(AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1", SLURM_PROCID="2")
+        result = check(run([str(cluster.bin / "autoseed"), "status"], env=env))
+        assert "rank: 2 (from SLURM_PROCID); seed 1024 + rank = 1026" in result.stdout
+        assert "seeded torch with 1026" in result.stdout
+
+    def test_bad_rank_is_a_clear_error(self, cluster: Venv) -> None:
+        env = clean_env(AUTOSEED="1", AUTOSEED_RANK_OFFSET="1", RANK="first")
+        result = check(cluster.run("-c", "pass", env=env))
+        assert result.stderr.startswith("autoseed: RANK='first' (from the environment)")
+
+
+class TestWorkers:
+    @pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+    def test_workers_repeat_and_keep_distinct_streams(
+        self, cluster: Venv, start_method: str
+    ) -> None:
+        script = str(SCRIPTS / "worker_streams.py")
+        env = clean_env(AUTOSEED="1024")
+        runs = [check(cluster.run(script, start_method, env=env, timeout=240)) for _ in range(2)]
+        assert runs[0].stdout == runs[1].stdout, describe(runs[1])
+        rows = [line.split() for line in runs[0].stdout.splitlines()]
+        assert len(rows) == 6, describe(runs[0])
+        by_worker = {row[0]: row[1:] for row in rows}
+        assert set(by_worker) == {"0", "1"}
+        for column, name in enumerate(["random", "numpy", "torch", "fakelib (imported late)"]):
+            assert by_worker["0"][column] != by_worker["1"][column], f"{name} streams collide"
+        unseeded = check(cluster.run(script, start_method, timeout=240))
+        assert unseeded.stdout != runs[0].stdout
+
+
+class TestThirdPartySeeders:
+    def test_entry_point_seeder_seeds_its_library(self, cluster: Venv) -> None:
+        code = "import fakelib; print(fakelib.draw())"
+        env = clean_env(AUTOSEED="5", AUTOSEED_VERBOSE="1")
+        first = check(cluster.run("-c", code, env=env))
+        lines = first.stderr.splitlines()
+        assert "autoseed: seeded fakelib with 5; its own Random" in lines, describe(first)
+        assert check(cluster.run("-c", code, env=env)).stdout == first.stdout
+        unseeded = {check(cluster.run("-c", code)).stdout for _ in range(2)}
+        assert len(unseeded) == 2
+
+    def test_discovery_costs_nothing_when_off_or_when_nobody_declares_seeders(
+        self, cluster: Venv, installed: Venv
+    ) -> None:
+        probe = "import sys; print('importlib.metadata' in sys.modules)"
+        assert check(cluster.run("-c", probe)).stdout == "False\n"
+        # Seeded, where no distribution declares a seeder: importlib.metadata is never loaded.
+        after_import = "import json, sys; print('importlib.metadata' in sys.modules)"
+        result = check(installed.run("-c", after_import, env=clean_env(AUTOSEED="5")))
+        assert result.stdout == "False\n"
+
+
+class TestDeterministicAlgorithms:
+    @pytest.mark.parametrize(("value", "warn_only"), [("1", "False"), ("warn", "True")])
+    def test_turns_on_torch_deterministic_algorithms(
+        self, cluster: Venv, value: str, warn_only: str
+    ) -> None:
+        code = (
+            "import os, torch\n"
+            "print(torch.are_deterministic_algorithms_enabled(), "
+            "torch.is_deterministic_algorithms_warn_only_enabled(), "
+            "torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark, "
+            "os.environ['CUBLAS_WORKSPACE_CONFIG'])"
+        )
+        env = clean_env(AUTOSEED="1", AUTOSEED_DETERMINISTIC=value)
+        result = check(cluster.run("-c", code, env=env))
+        assert result.stdout.split() == ["True", warn_only, "True", "False", ":4096:8"]
+
+    def test_works_without_a_seed_and_keeps_a_user_workspace(self, cluster: Venv) -> None:
+        code = (
+            "import os, torch\nprint(torch.are_deterministic_algorithms_enabled(), "
+            "os.environ['CUBLAS_WORKSPACE_CONFIG'])"
+        )
+        env = clean_env(AUTOSEED_DETERMINISTIC="1", CUBLAS_WORKSPACE_CONFIG=":16:8")
+        assert check(cluster.run("-c", code, env=env)).stdout.split() == ["True", ":16:8"]
+
+    def test_contradiction_with_benchmark_is_an_error(self, cluster: Venv) -> None:
+        env = clean_env(AUTOSEED="1", AUTOSEED_DETERMINISTIC="1", AUTOSEED_CUDNN="benchmark")
+        result = cluster.run("-c", "import torch", env=env)
+        assert result.returncode == 1
+        assert "AUTOSEED_CUDNN='benchmark' (from the environment) is not valid" in result.stderr
+
+
+class TestNumpyGenerators:
+    CODE = (
+        "import numpy as np\n"
+        "a, b = np.random.default_rng(), np.random.default_rng()\n"
+        "print(a.random(), b.random(), np.random.default_rng(3).random())"
+    )
+
+    def test_unseeded_generators_follow_the_seed_in_call_order(self, cluster: Venv) -> None:
+        env = clean_env(AUTOSEED="5", AUTOSEED_NUMPY_GENERATORS="1")
+        first = check(cluster.run("-c", self.CODE, env=env)).stdout.split()
+        assert check(cluster.run("-c", self.CODE, env=env)).stdout.split() == first
+        assert first[0] != first[1], "each call must get its own stream"
+        explicit = check(
+            cluster.run("-c", "import numpy as np; print(np.random.default_rng(3).random())")
+        )
+        assert first[2] == explicit.stdout.strip(), "a seeded call is untouched"
+
+    def test_off_by_default(self, cluster: Venv) -> None:
+        env = clean_env(AUTOSEED="5")
+        runs = {check(cluster.run("-c", self.CODE, env=env)).stdout for _ in range(2)}
+        assert len(runs) == 2
+
+
+def test_gpu_check_claims_nothing_without_cuda(installed: Venv) -> None:
+    result = check(installed.run(str(ROOT / "benchmarks" / "gpu_determinism.py")))
+    assert result.stdout == "CUDA is not available: nothing measured, nothing claimed.\n"
