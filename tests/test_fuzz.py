@@ -1,0 +1,83 @@
+"""Property tests: any text in any setting gives a plan or one ConfigError, never a crash."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autoseed
+from autoseed._startup import EnvFileHead
+from autoseed.config import (
+    KNOWN_VARIABLES,
+    MAX_SEED,
+    RANK_VARIABLES,
+    ConfigError,
+    SeedPlan,
+    collect_settings,
+    resolve_config,
+)
+from autoseed.envfile import settings_from_env_file
+
+VARIABLES = [*KNOWN_VARIABLES, "AUTOSEED_UNKNOWN"]
+ON_WORDS = st.sampled_from(["1", "true", "yes", "on", "1024", "random", "warn", "reexec"])
+
+
+@settings(max_examples=400)
+@given(
+    variable=st.sampled_from(VARIABLES),
+    value=st.text(),
+    neighbours=st.dictionaries(st.sampled_from(VARIABLES), ON_WORDS, max_size=4),
+)
+def test_any_value_gives_a_plan_or_a_config_error_naming_the_variable(
+    variable: str, value: str, neighbours: dict[str, str]
+) -> None:
+    environ = {**neighbours, variable: value}
+    try:
+        plan = resolve_config(collect_settings(environ), environ)
+    except ConfigError as error:
+        assert any(f"{name}=" in str(error) for name in (*VARIABLES, *RANK_VARIABLES))
+        assert "\n" not in str(error)
+    else:
+        assert isinstance(plan, SeedPlan)
+        assert plan.seed is None or 0 <= plan.seed <= MAX_SEED
+
+
+@settings(max_examples=200)
+@given(rank_variable=st.sampled_from(RANK_VARIABLES), rank=st.text())
+def test_any_rank_gives_a_plan_or_a_config_error(rank_variable: str, rank: str) -> None:
+    environ = {"AUTOSEED": "7", "AUTOSEED_RANK_OFFSET": "1", rank_variable: rank}
+    try:
+        plan = resolve_config(collect_settings(environ), environ)
+    except ConfigError as error:
+        assert str(error).startswith(f"{rank_variable}=")
+    else:
+        assert plan.effective_seed is not None and 0 <= plan.effective_seed <= MAX_SEED
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(content=st.binary(max_size=4096) | st.text(max_size=2048).map(str.encode))
+def test_any_env_file_content_parses_without_raising(content: bytes) -> None:
+    settings_found, problems = settings_from_env_file(
+        EnvFileHead(str(Path("/project/.env")), explicit=False, data=b"AUTOSEED=1\n" + content)
+    )
+    assert all(name.startswith("AUTOSEED") for name in settings_found)
+    assert all("\n" not in problem for problem in problems)
+
+
+@pytest.mark.usefixtures("isolated_state")
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=MAX_SEED))
+def test_seed_everything_twice_gives_identical_first_draws(seed: int) -> None:
+    def first_draws() -> tuple[float, float, float]:
+        return random.random(), float(np.random.rand()), float(torch.rand(1).item())
+
+    autoseed.seed_everything(seed)
+    first = first_draws()
+    autoseed.seed_everything(seed)
+    assert first_draws() == first
