@@ -64,14 +64,22 @@ def seeded_environment(seed: int, environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def run_seeded(seed_word: str | None, command: list[str]) -> int:
-    """Replace this process with ``command`` (POSIX) so signals and exit status pass through."""
+def prepare_seeded_run(seed_word: str | None) -> tuple[int, dict[str, str]] | None:
+    """The seed and the environment of a seeded run; ``None``, having said why, when invalid."""
     try:
         seed = choose_seed(seed_word)
     except ConfigError as error:
         warn(str(error))
+        return None
+    return seed, seeded_environment(seed, os.environ)
+
+
+def run_seeded(seed_word: str | None, command: list[str]) -> int:
+    """Replace this process with ``command`` (POSIX) so signals and exit status pass through."""
+    prepared = prepare_seeded_run(seed_word)
+    if prepared is None:
         return 1
-    env = seeded_environment(seed, os.environ)
+    _, env = prepared
     sys.stdout.flush()
     sys.stderr.flush()
     try:

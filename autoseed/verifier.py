@@ -10,8 +10,8 @@ import time
 from collections.abc import Mapping
 
 from autoseed._startup import warn
-from autoseed.config import SEED_VARIABLE, ConfigError
-from autoseed.launcher import choose_seed, seeded_environment
+from autoseed.config import SEED_VARIABLE
+from autoseed.launcher import prepare_seeded_run
 from autoseed.seeding import HASH_SEED_VARIABLE
 
 DIFF_LINES = 12
@@ -103,12 +103,10 @@ def verify(
     command: list[str], *, runs: int, seed_word: str | None, compare: list[str], baseline: bool
 ) -> int:
     """0: reproducible; 1: not (or the command failed)."""
-    try:
-        seed = choose_seed(seed_word)
-    except ConfigError as error:
-        warn(str(error))
+    prepared = prepare_seeded_run(seed_word)
+    if prepared is None:
         return 1
-    env = seeded_environment(seed, os.environ)
+    seed, env = prepared
     try:
         outcomes = [
             _run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})")

@@ -121,18 +121,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
-@pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built once through the real build backend."""
-    out = tmp_path_factory.mktemp("wheel")
+def build_wheel(source: Path, out: Path) -> Path:
+    """Build ``source`` into a wheel in ``out`` through its real build backend."""
     check(
         run(
             [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-            + ["--wheel-dir", str(out), str(ROOT)]
+            + ["--wheel-dir", str(out), str(source)]
         )
     )
-    (built,) = out.glob("autoseed-*.whl")
+    (built,) = out.glob("*.whl")
     return built
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's wheel, built once."""
+    return build_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
+from conftest import ROOT, Venv, build_wheel, check, clean_env, describe, make_venv, run
 
 pytestmark = pytest.mark.slow
 
@@ -51,15 +50,7 @@ def build_fakelib(directory: Path) -> Path:
     (source / "fakelib_autoseed.py").write_text(
         "def seed(module, seed):\n    module._rng.seed(seed)\n    return 'its own Random'\n"
     )
-    wheels = directory / "fakelib-dist"
-    check(
-        run(
-            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-            + ["--wheel-dir", str(wheels), str(source)]
-        )
-    )
-    (wheel,) = wheels.glob("fakelib-*.whl")
-    return wheel
+    return build_wheel(source, directory / "fakelib-dist")
 
 
 @pytest.fixture(scope="module")
