@@ -46,7 +46,20 @@ class EnvFileHead:
 
     @property
     def mentions_autoseed(self) -> bool:
-        return SETTING_PREFIX.encode() in self.data
+        """Whether a line (not a comment) sets an ``AUTOSEED*`` key: only then is it parsed.
+
+        A commented-out setting must not cost every interpreter python-dotenv's import.
+        """
+        prefix = SETTING_PREFIX.encode()
+        if prefix not in self.data:  # the common case, answered by one fast search
+            return False
+        for line in self.data.removeprefix(b"\xef\xbb\xbf").splitlines():
+            line = line.lstrip()
+            if line.startswith(b"export"):
+                line = line[len(b"export") :].lstrip()
+            if line.startswith(prefix):
+                return True
+        return False
 
 
 def run() -> None:

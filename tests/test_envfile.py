@@ -126,3 +126,22 @@ def test_unparsable_lines_mentioning_autoseed_are_reported(tmp_path: Path) -> No
 def test_binary_garbage_does_not_raise(tmp_path: Path) -> None:
     settings, _ = settings_of(tmp_path / ".env", bytes(range(256)) * 50 + b"\nAUTOSEED=4\n")
     assert settings.get("AUTOSEED") is None or settings["AUTOSEED"].startswith("4")
+
+
+@pytest.mark.parametrize(
+    ("content", "mentions"),
+    [
+        (b"AUTOSEED=1\n", True),
+        (b"  export   AUTOSEED_CUDNN=keep\n", True),
+        (b"\xef\xbb\xbfAUTOSEED=1\n", True),
+        (b"# AUTOSEED=1024\nOTHER=1\n", False),
+        (b"NOTE=set AUTOSEED yourself\n", False),
+        (b"", False),
+    ],
+)
+def test_only_uncommented_settings_make_the_file_worth_parsing(
+    tmp_path: Path, content: bytes, mentions: bool
+) -> None:
+    path = tmp_path / ".env"
+    path.write_bytes(content)
+    assert head_of(path).mentions_autoseed is mentions
