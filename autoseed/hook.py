@@ -55,7 +55,9 @@ class _LoaderThatCallsBack:
 
 def _is_fully_imported(name: str) -> "ModuleType | None":
     module = sys.modules.get(name)
-    if module is None or getattr(module.__spec__, "_initializing", False):
+    # sys.modules may hold objects that are not modules: never let one break an import.
+    spec = getattr(module, "__spec__", None)
+    if module is None or getattr(spec, "_initializing", False):
         return None
     return module
 

@@ -23,6 +23,8 @@ from autoseed.config import (
 )
 from autoseed.seeders import (
     BUILT_IN_SEEDERS,
+    CUBLAS_WORKSPACE_VARIABLE,
+    ENTRY_POINT_GROUP,
     prepare_environment,
     seed_for_this_process,
     third_party_seeders,
@@ -111,8 +113,14 @@ def _watch(seeders: "dict[str, tuple[str, Seeder]]", plan: SeedPlan) -> None:
 
 
 def _watch_third_party(plan: SeedPlan) -> None:
-    if _plan is plan:  # not replaced by a later plan in the meantime
-        _watch(third_party_seeders(), plan)
+    if _plan is not plan:  # replaced by a later plan in the meantime
+        return
+    try:
+        found = third_party_seeders()
+    except Exception as exc:  # runs inside the user's next import: report, never raise
+        warn(f"could not look up {ENTRY_POINT_GROUP} entry points: {type(exc).__name__}: {exc}")
+        return
+    _watch(found, plan)
 
 
 def apply_plan(plan: SeedPlan) -> None:
@@ -126,7 +134,8 @@ def apply_plan(plan: SeedPlan) -> None:
     exported = plan.exported_environment()
     if _environment_before_export is None:
         _environment_before_export = {
-            key: os.environ.get(key) for key in (*exported, HASH_SEED_VARIABLE)
+            key: os.environ.get(key)
+            for key in (*exported, HASH_SEED_VARIABLE, CUBLAS_WORKSPACE_VARIABLE)
         }
     os.environ.update(exported)
     if plan.seed is not None:

@@ -138,3 +138,20 @@ def test_two_threads_importing_at_once_call_back_once(modules: Path) -> None:
     for thread in threads:
         thread.join()
     assert errors == [] and seen == [True]
+
+
+def test_odd_objects_in_sys_modules_do_not_break_imports(
+    modules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class NotAModule:
+        def __getattr__(self, name: str) -> object:
+            raise AttributeError(name)
+
+    monkeypatch.setitem(sys.modules, "lib_j", NotAModule())  # type: ignore[arg-type]
+    seen: list[object] = []
+    hook.when_imported("lib_j", seen.append)
+    write(modules, "lib_k", "K = 1\n")
+    hook.when_imported("lib_k", seen.append)
+    import lib_k  # type: ignore[import-not-found]
+
+    assert lib_k in seen and len(seen) == 2
