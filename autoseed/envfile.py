@@ -5,11 +5,13 @@ parsed: no ``${VAR}`` expansion, no command substitution, nothing imported.
 """
 
 import io
+import os
 import sys
-from importlib import import_module
 
 from autoseed._startup import ENV_FILE_READ_LIMIT, SETTING_PREFIX, EnvFileHead
 from autoseed.config import Setting
+
+PRIVATE_PARSER = "autoseed._dotenv_parser"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,30 +21,31 @@ if TYPE_CHECKING:
 
 
 def _dotenv_parser() -> "ModuleType":
-    """python-dotenv's parser module, even from a site directory site.py has not added yet.
+    """python-dotenv's parser module, without the rest of python-dotenv.
 
-    In a ``--system-site-packages`` venv site.py runs the venv's own .pth files before it adds
-    the system site-packages, and pip leaves python-dotenv there when it is already installed.
+    ``import dotenv`` imports logging, tempfile, pathlib, urllib and more (about 15 ms that
+    every interpreter finding the .env would pay); the parser alone needs only ``re`` and
+    ``typing``. It is loaded under a private name, so nothing else sees a partial ``dotenv``.
+    The search includes site directories that site.py has not added yet: in a
+    ``--system-site-packages`` venv the venv's .pth files run before the system site-packages
+    is on sys.path, and pip leaves python-dotenv there when it is already installed.
     """
-    try:
-        return import_module("dotenv.parser")
-    except ImportError:
-        import site
-        from importlib.machinery import PathFinder
-        from importlib.util import module_from_spec
+    loaded = sys.modules.get("dotenv.parser")
+    if loaded is not None:
+        return loaded
+    import site
+    from importlib.machinery import PathFinder
+    from importlib.util import module_from_spec, spec_from_file_location
 
-        pending = [path for path in site.getsitepackages() if path not in sys.path]
-        spec = PathFinder.find_spec("dotenv", pending)
-        if spec is None or spec.loader is None:
-            raise
-        package = module_from_spec(spec)
-        sys.modules["dotenv"] = package
-        try:
-            spec.loader.exec_module(package)
-        except BaseException:
-            del sys.modules["dotenv"]
-            raise
-        return import_module("dotenv.parser")
+    search = sys.path + [path for path in site.getsitepackages() if path not in sys.path]
+    package = PathFinder.find_spec("dotenv", search)
+    for directory in (package and package.submodule_search_locations) or ():
+        spec = spec_from_file_location(PRIVATE_PARSER, os.path.join(directory, "parser.py"))
+        if spec is not None and spec.loader is not None and os.path.isfile(spec.origin or ""):
+            parser = module_from_spec(spec)
+            spec.loader.exec_module(parser)
+            return parser
+    raise ImportError("python-dotenv (autoseed's dependency) is not installed; cannot read .env")
 
 
 def settings_from_env_file(env_file: EnvFileHead) -> tuple[dict[str, Setting], list[str]]:
