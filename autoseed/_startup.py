@@ -89,23 +89,26 @@ def locate_env_file(environ: "Mapping[str, str]") -> tuple[str, bool] | None:
     ``AUTOSEED_ENV_FILE`` names the file or turns the lookup off with ``none``; otherwise the
     nearest ``.env`` from the working directory up to the root wins, as in python-dotenv.
     """
-    named = environ.get(ENV_FILE_VARIABLE, "").strip()
-    if named:
-        return None if named.casefold() == "none" else (named, True)
-    for candidate in env_file_candidates():
-        if os.path.isfile(candidate):
-            return candidate, False
+    for candidate, explicit in env_file_candidates(environ):
+        if explicit or os.path.isfile(candidate):
+            return candidate, explicit
     return None
 
 
-def env_file_candidates() -> "Iterator[str]":
-    """``.env`` in the working directory, then in each parent up to the root."""
+def env_file_candidates(environ: "Mapping[str, str]") -> "Iterator[tuple[str, bool]]":
+    """``(path, named_explicitly)``: the file ``AUTOSEED_ENV_FILE`` names, none if it says
+    ``none``, else ``.env`` in the working directory and in each parent up to the root."""
+    named = environ.get(ENV_FILE_VARIABLE, "").strip()
+    if named:
+        if named.casefold() != "none":
+            yield named, True
+        return
     try:
         directory = os.getcwd()
     except OSError:  # the working directory was deleted: there is nothing to look up
         return
     while True:
-        yield os.path.join(directory, ENV_FILE_NAME)
+        yield os.path.join(directory, ENV_FILE_NAME), False
         parent = os.path.dirname(directory)
         if parent == directory:
             return

@@ -12,8 +12,13 @@ from autoseed import _startup, activation, seeders, seeding
 from autoseed.config import (
     CUDNN_VARIABLE,
     DEFAULT,
+    DETERMINISTIC_VARIABLE,
+    HASH_SEED_MODE_VARIABLE,
     KNOWN_VARIABLES,
+    NUMPY_GENERATORS_VARIABLE,
+    RANK_OFFSET_VARIABLE,
     SEED_VARIABLE,
+    VERBOSE_VARIABLE,
     ConfigError,
 )
 from autoseed.installer import START_FILES, site_directories
@@ -21,11 +26,11 @@ from autoseed.installer import START_FILES, site_directories
 DEFAULT_VALUES = {
     SEED_VARIABLE: "off",
     CUDNN_VARIABLE: "deterministic when AUTOSEED is on, else keep",
-    "AUTOSEED_DETERMINISTIC": "0 (torch's deterministic algorithms left off)",
-    "AUTOSEED_RANK_OFFSET": "0 (every rank gets the same seed)",
-    "AUTOSEED_NUMPY_GENERATORS": "0 (default_rng() without a seed stays unseeded)",
-    "AUTOSEED_VERBOSE": "off",
-    "AUTOSEED_HASHSEED": "keep (the hash seed of this process stays as started)",
+    DETERMINISTIC_VARIABLE: "0 (torch's deterministic algorithms left off)",
+    RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
+    NUMPY_GENERATORS_VARIABLE: "0 (default_rng() without a seed stays unseeded)",
+    VERBOSE_VARIABLE: "off",
+    HASH_SEED_MODE_VARIABLE: "keep (the hash seed of this process stays as started)",
     _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
 }
 LIBRARIES = (("random", None), ("numpy", "numpy"), ("torch", "torch"))
@@ -41,11 +46,8 @@ def _installed_start_files() -> list[str]:
 
 
 def _considered_env_files(environ: dict[str, str], used: str | None) -> list[str]:
-    named = environ.get(_startup.ENV_FILE_VARIABLE, "").strip()
-    if named:
-        return [] if named.casefold() == "none" else [named]
     considered = []
-    for candidate in _startup.env_file_candidates():
+    for candidate, _ in _startup.env_file_candidates(environ):
         considered.append(candidate)
         if candidate == used:
             break
