@@ -8,7 +8,11 @@ trap).
 
 import os
 
-from autoseed._startup import ENV_FILE_VARIABLE, SETTING_PREFIX
+from autoseed._startup import (
+    DRAWN_SEED_VARIABLE,
+    ENV_FILE_VARIABLE,
+    looks_like_setting,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,7 +60,11 @@ FLAG_ACCEPTS = f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (empty means 
 WARN_WORD = "warn"
 DETERMINISTIC_ACCEPTS = f"{'/'.join(TRUE_WORDS)}, {WARN_WORD!r} or {'/'.join(FALSE_WORDS)}"
 REEXEC_WORD = "reexec"
-HASH_SEED_MODE_ACCEPTS = f"{REEXEC_WORD!r}, or 'keep', {'/'.join(FALSE_WORDS)} or empty (keep)"
+KEEP_WORD = "keep"
+HASH_SEED_MODE_ACCEPTS = (
+    f"{REEXEC_WORD!r} or {'/'.join(TRUE_WORDS)} (restart once with PYTHONHASHSEED set), "
+    f"{KEEP_WORD!r} or {'/'.join(FALSE_WORDS)} (never restart), or empty (the default: restart)"
+)
 CUDNN_ACCEPTS = (
     f"{', '.join(map(repr, CUDNN_MODES))}, {'/'.join(TRUE_WORDS)} (deterministic) "
     f"or {'/'.join(FALSE_WORDS)} (keep)"
@@ -106,6 +114,7 @@ class SeedPlan:
         "verbose",
         "reexec",
         "seed_drawn",
+        "seed_inherited",
         "settings",
         "warnings",
     )
@@ -119,8 +128,9 @@ class SeedPlan:
         rank: "tuple[int, str] | None" = None,
         numpy_generators: bool = False,
         verbose: bool = False,
-        reexec: bool = False,
+        reexec: bool = True,
         seed_drawn: bool = False,
+        seed_inherited: bool = False,
         settings: "Mapping[str, Setting] | None" = None,
         warnings: tuple[str, ...] = (),
     ) -> None:
@@ -130,8 +140,10 @@ class SeedPlan:
         self.rank = rank  # (global rank, variable it came from) when AUTOSEED_RANK_OFFSET is on
         self.numpy_generators = numpy_generators
         self.verbose = verbose
-        self.reexec = reexec
+        self.reexec = reexec  # restart once so that this interpreter's own hash() is fixed
         self.seed_drawn = seed_drawn
+        # Drawn for AUTOSEED=random by a parent (or by this process before its restart).
+        self.seed_inherited = seed_inherited
         self.settings = dict(settings or {})
         self.warnings = warnings
 
@@ -167,9 +179,17 @@ class SeedPlan:
             RANK_OFFSET_VARIABLE: "1" if self.rank is not None else "0",
             NUMPY_GENERATORS_VARIABLE: "1" if self.numpy_generators else "0",
             VERBOSE_VARIABLE: "1" if self.verbose else "0",
-            HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else "keep",
+            HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else KEEP_WORD,
             ENV_FILE_VARIABLE: "none",
         }
+
+    def drawn_seed_environment(self) -> dict[str, str]:
+        """What tells children (and this process after its restart) the number drawn for
+        ``AUTOSEED=random``, so that they resolve the same ``random`` to the same number."""
+        setting = self.settings.get(SEED_VARIABLE)
+        if not self.seed_drawn or self.seed is None or setting is None:
+            return {}
+        return {DRAWN_SEED_VARIABLE: f"{self.seed} {setting.source}"}
 
     def __repr__(self) -> str:
         return f"SeedPlan(seed={self.seed!r}, cudnn={self.cudnn!r}, verbose={self.verbose!r})"
@@ -238,11 +258,11 @@ def find_rank(environ: "Mapping[str, str]") -> tuple[int, str]:
 
 
 def parse_hash_seed_mode(setting: Setting) -> bool:
-    """Whether the start-up hook should re-execute the interpreter to fix its hash seed."""
+    """Whether the start-up hook restarts the interpreter once to fix its own hash seed."""
     word = setting.raw.strip().casefold()
-    if word == REEXEC_WORD:
+    if word in ("", REEXEC_WORD, *TRUE_WORDS):
         return True
-    if word in ("", "keep", *FALSE_WORDS):
+    if word in (KEEP_WORD, *FALSE_WORDS):
         return False
     raise setting.invalid(HASH_SEED_MODE_ACCEPTS)
 
@@ -250,16 +270,64 @@ def parse_hash_seed_mode(setting: Setting) -> bool:
 def collect_settings(
     environ: "Mapping[str, str]", file_settings: "Mapping[str, Setting] | None" = None
 ) -> dict[str, Setting]:
-    """Merge ``.env`` settings with the environment's; real environment variables win."""
+    """Merge ``.env`` settings with the environment's; real environment variables win.
+
+    Names that only look like ours (``autoseed``, ``AUTO_SEED``) are collected too, so that
+    :func:`resolve_config` can name the setting they look like instead of ignoring them.
+    """
     settings = dict(file_settings or {})
     for variable, raw in environ.items():
-        if variable.startswith(SETTING_PREFIX):
+        if looks_like_setting(variable):
             settings[variable] = Setting(variable, raw, ENVIRONMENT)
     return settings
 
 
+def _squeezed(name: str) -> str:
+    return name.upper().replace("_", "")
+
+
+def _one_edit_apart(first: str, second: str) -> bool:
+    """Whether one letter replaced, left out or added turns ``first`` into ``second``."""
+    if abs(len(first) - len(second)) > 1:
+        return False
+    i = 0
+    while i < min(len(first), len(second)) and first[i] == second[i]:
+        i += 1
+    return first[i + 1 :] in (second[i + 1 :], second[i:]) or first[i:] == second[i + 1 :]
+
+
+def meant_variable(variable: str) -> str | None:
+    """The known setting that ``variable`` is a misspelling of, if it is near enough to one."""
+    for known in KNOWN_VARIABLES:
+        if _squeezed(variable) == _squeezed(known) or _one_edit_apart(variable.upper(), known):
+            return known
+    return None
+
+
+def describe_unknown(setting: Setting) -> str:
+    """One line about a setting name autoseed does not know: what it looks like, if anything."""
+    meant = meant_variable(setting.variable)
+    if meant is not None:
+        return (
+            f"{setting.variable} (from {setting.source}) is not a setting and is ignored; "
+            f"did you mean {meant}?"
+        )
+    return (
+        f"unknown setting {setting.variable} (from {setting.source}) is ignored; "
+        f"known settings: {', '.join(KNOWN_VARIABLES)}"
+    )
+
+
 def draw_seed() -> int:
     return int.from_bytes(os.urandom(4), "big")
+
+
+def inherited_draw(environ: "Mapping[str, str]", seed_setting: Setting) -> int | None:
+    """The number a parent drew for this same ``AUTOSEED=random`` setting, if it left one."""
+    number, _, source = environ.get(DRAWN_SEED_VARIABLE, "").partition(" ")
+    if source != seed_setting.source or not (number.isascii() and number.isdigit()):
+        return None
+    return int(number) if len(number) <= 10 and int(number) <= MAX_SEED else None
 
 
 def resolve_config(
@@ -267,13 +335,19 @@ def resolve_config(
 ) -> SeedPlan:
     """Build the plan from collected settings; raise :class:`ConfigError` on the first bad value.
 
-    ``environ`` is read only for the rank, and only when ``AUTOSEED_RANK_OFFSET`` is on.
+    ``environ`` is read for the rank (only when ``AUTOSEED_RANK_OFFSET`` is on) and for a number
+    a parent drew for the same ``AUTOSEED=random``.
     """
+    environ = environ or {}
     seed_setting = settings.get(SEED_VARIABLE)
-    seed = parse_seed(seed_setting) if seed_setting else None
-    seed_drawn = seed == RANDOM_SEED_WORD
-    if isinstance(seed, str):
-        seed = draw_seed()
+    parsed = parse_seed(seed_setting) if seed_setting else None
+    seed_drawn = parsed == RANDOM_SEED_WORD
+    inherited = inherited_draw(environ, seed_setting) if seed_drawn and seed_setting else None
+    seed_inherited = inherited is not None
+    if isinstance(parsed, str):
+        seed: int | None = draw_seed() if inherited is None else inherited
+    else:
+        seed = parsed
     cudnn_setting = settings.get(CUDNN_VARIABLE)
     cudnn = parse_cudnn_mode(cudnn_setting) if cudnn_setting else None
     deterministic_setting = settings.get(DETERMINISTIC_VARIABLE)
@@ -286,13 +360,12 @@ def resolve_config(
             "(cudnn's benchmark mode picks kernels by timing)"
         )
     offset_setting = settings.get(RANK_OFFSET_VARIABLE)
-    rank = find_rank(environ or {}) if offset_setting and parse_flag(offset_setting) else None
+    rank = find_rank(environ) if offset_setting and parse_flag(offset_setting) else None
     generators_setting = settings.get(NUMPY_GENERATORS_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
     warnings = tuple(
-        f"unknown setting {setting.variable} (from {setting.source}) is ignored; "
-        f"known settings: {', '.join(KNOWN_VARIABLES)}"
+        describe_unknown(setting)
         for setting in settings.values()
         if setting.variable not in KNOWN_VARIABLES
     )
@@ -305,8 +378,9 @@ def resolve_config(
         rank=rank,
         numpy_generators=parse_flag(generators_setting) if generators_setting else False,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
-        reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else False,
+        reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,
         seed_drawn=seed_drawn,
+        seed_inherited=seed_inherited,
         settings=settings,
         warnings=warnings,
     )

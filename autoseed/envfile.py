@@ -8,8 +8,9 @@ import io
 import os
 import sys
 
-from autoseed._startup import ENV_FILE_READ_LIMIT, SETTING_PREFIX, EnvFileHead
-from autoseed.config import Setting
+from autoseed._startup import ENV_FILE_VARIABLE, looks_like_setting
+from autoseed.config import SEED_VARIABLE, ConfigError, Setting
+from autoseed.envhead import ENV_FILE_READ_LIMIT, EnvFileHead
 
 PRIVATE_PARSER = "autoseed._dotenv_parser"
 
@@ -49,7 +50,12 @@ def _dotenv_parser() -> "ModuleType":
 
 
 def settings_from_env_file(env_file: EnvFileHead) -> tuple[dict[str, Setting], list[str]]:
-    """Return the file's ``AUTOSEED*`` settings and the problems worth telling the user."""
+    """Return the file's ``AUTOSEED*`` settings and the problems worth telling the user.
+
+    Keys that only look like ours are returned too, to be reported as misspellings. A line that
+    sets such a key but cannot be parsed raises :class:`ConfigError`, as an invalid value does:
+    skipping it would leave the run silently unseeded.
+    """
     # utf-8-sig strips a byte-order mark; "replace" turns binary garbage into text that simply
     # fails to parse instead of raising.
     text = env_file.data.decode("utf-8-sig", errors="replace")
@@ -57,16 +63,24 @@ def settings_from_env_file(env_file: EnvFileHead) -> tuple[dict[str, Setting], l
     problems: list[str] = []
     for binding in _dotenv_parser().parse_stream(io.StringIO(text)):
         where = f"{env_file.path}, line {_first_line_of(binding.original)}"
+        line = binding.original.string.strip()
         if binding.error:
             # Other lines of the file are not ours to judge.
-            if SETTING_PREFIX in binding.original.string:
-                problems.append(
-                    f"could not parse {where}: {binding.original.string.strip()!r}; "
-                    "the line is ignored"
+            if looks_like_setting(line.removeprefix("export").lstrip()):
+                raise ConfigError(
+                    f"{line!r} ({where}) cannot be parsed; expected KEY=VALUE with any quotes "
+                    f"closed, e.g. {SEED_VARIABLE}=1024"
                 )
             continue
-        if binding.key is not None and binding.key.startswith(SETTING_PREFIX):
-            settings[binding.key] = Setting(binding.key, binding.value or "", where)
+        if binding.key is None or not looks_like_setting(binding.key):
+            continue
+        if binding.key == ENV_FILE_VARIABLE:
+            problems.append(
+                f"{ENV_FILE_VARIABLE} in {where} is ignored: it is read from the environment "
+                "only (a .env cannot point to another .env)"
+            )
+            continue
+        settings[binding.key] = Setting(binding.key, binding.value or "", where)
     if env_file.truncated:
         problems.append(
             f"{env_file.path} is larger than {ENV_FILE_READ_LIMIT >> 20} MiB; "

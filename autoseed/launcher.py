@@ -23,7 +23,8 @@ from autoseed.config import (
     draw_seed,
     parse_seed,
 )
-from autoseed.seeding import HASH_SEED_VARIABLE, active_plan, environment_before_autoseed
+from autoseed.restart import HASH_SEED_VARIABLE, hash_seed_is_fixed
+from autoseed.seeding import active_plan, environment_before_autoseed
 
 COMMAND_LINE = "the command line"
 SEED_ON_COMMAND_LINE = f"an integer 0..{MAX_SEED} or {RANDOM_SEED_WORD!r}"
@@ -52,31 +53,37 @@ def choose_seed(seed_word: str | None) -> int:
     return drawn
 
 
-def seeded_environment(seed: int, environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` with ``AUTOSEED`` and ``PYTHONHASHSEED`` fixed to ``seed``.
+def seeded_environment(
+    seed: int, environ: Mapping[str, str], *, fix_hash_seed: bool
+) -> dict[str, str]:
+    """``environ`` with ``AUTOSEED`` set to ``seed``, and ``PYTHONHASHSEED`` too if asked.
 
     A numeric ``PYTHONHASHSEED`` the user set is kept; unset or ``random`` is replaced.
     """
     env = dict(environ)
     env[SEED_VARIABLE] = str(seed)
-    if not env.get(HASH_SEED_VARIABLE, "").isdigit():
+    if fix_hash_seed and not hash_seed_is_fixed(env):
         env[HASH_SEED_VARIABLE] = str(seed)
     return env
 
 
-def prepare_seeded_run(seed_word: str | None) -> tuple[int, dict[str, str]] | None:
-    """The seed and the environment of a seeded run; ``None``, having said why, when invalid."""
+def prepare_seeded_run(
+    seed_word: str | None, *, fix_hash_seed: bool
+) -> tuple[int, dict[str, str]] | None:
+    """The seed and the environment of a seeded run, built on the user's own environment
+    (without what autoseed exported in this process); ``None``, having said why, when invalid."""
     try:
         seed = choose_seed(seed_word)
     except ConfigError as error:
         warn(str(error))
         return None
-    return seed, seeded_environment(seed, os.environ)
+    environ = environment_before_autoseed()
+    return seed, seeded_environment(seed, environ, fix_hash_seed=fix_hash_seed)
 
 
 def run_seeded(seed_word: str | None, command: list[str]) -> int:
     """Replace this process with ``command`` (POSIX) so signals and exit status pass through."""
-    prepared = prepare_seeded_run(seed_word)
+    prepared = prepare_seeded_run(seed_word, fix_hash_seed=True)
     if prepared is None:
         return 1
     _, env = prepared

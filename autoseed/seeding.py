@@ -6,8 +6,8 @@ script sets itself afterwards still wins.
 
 import os
 
-from autoseed import hook
-from autoseed._startup import warn
+from autoseed import _startup, hook
+from autoseed._startup import DRAWN_SEED_VARIABLE, warn
 from autoseed.config import (
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
@@ -21,6 +21,7 @@ from autoseed.config import (
     Setting,
     resolve_config,
 )
+from autoseed.restart import HASH_SEED_VARIABLE
 from autoseed.seeders import (
     BUILT_IN_SEEDERS,
     CUBLAS_WORKSPACE_VARIABLE,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
     from autoseed.seeders import Seeder
 
-HASH_SEED_VARIABLE = "PYTHONHASHSEED"
 # Libraries whose import is refused while the configuration is invalid: running them unseeded
 # would be silent. ``random`` is not among them: pip and most of the standard library import it.
 REFUSED_WHEN_INVALID = ("numpy", "torch")
@@ -123,26 +123,41 @@ def _watch_third_party(plan: SeedPlan) -> None:
     _watch(found, plan)
 
 
-def apply_plan(plan: SeedPlan) -> None:
-    """Seed what is imported now and what is imported later; replaces any earlier plan."""
+def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
+    """Seed what is imported now and what is imported later; replaces any earlier plan.
+
+    ``export`` puts the settings into ``os.environ`` for children, as ``load_dotenv()`` would:
+    right for :func:`seed_everything`, wrong at start-up, where settings that came from a
+    ``.env`` must configure only the processes started where that file applies (a Jupyter
+    server's kernels, an IDE's helpers run elsewhere). Children always get what they cannot
+    resolve themselves: the hash seed, and the number drawn for ``AUTOSEED=random``.
+    """
     global _plan, _environment_before_export
     hook.forget(sorted(_watched))
     _watched.clear()
     _plan = plan
     if not plan.active:
         return
-    exported = plan.exported_environment()
+    exported = plan.exported_environment() if export else {}
+    exported.update(plan.drawn_seed_environment())
     if _environment_before_export is None:
         _environment_before_export = {
             key: os.environ.get(key)
-            for key in (*exported, HASH_SEED_VARIABLE, CUBLAS_WORKSPACE_VARIABLE)
+            for key in (
+                *plan.exported_environment(),
+                DRAWN_SEED_VARIABLE,
+                HASH_SEED_VARIABLE,
+                CUBLAS_WORKSPACE_VARIABLE,
+            )
         }
+        if _startup.handover is not None:  # our restart set it, not the user
+            _environment_before_export[HASH_SEED_VARIABLE] = None
     os.environ.update(exported)
-    if plan.seed is not None:
-        # The running interpreter's hash seed is fixed already; children can still agree.
-        os.environ.setdefault(HASH_SEED_VARIABLE, str(plan.seed))
+    if plan.effective_seed is not None:
+        # Children agree on hash(); this interpreter's was fixed by the restart, or stays as is.
+        os.environ.setdefault(HASH_SEED_VARIABLE, str(plan.effective_seed))
     prepare_environment(plan)
-    if plan.seed_drawn:
+    if plan.seed_drawn and not plan.seed_inherited:
         warn(f"{SEED_VARIABLE}={plan.seed}")
     _watch(BUILT_IN_SEEDERS, plan)
     if plan.seed is not None:

@@ -8,7 +8,7 @@ import sys
 from importlib import metadata, util
 from typing import Any
 
-from autoseed import _startup, activation, seeders, seeding
+from autoseed import _startup, activation, restart, seeders, seeding
 from autoseed.config import (
     CUDNN_VARIABLE,
     DEFAULT,
@@ -20,6 +20,7 @@ from autoseed.config import (
     SEED_VARIABLE,
     VERBOSE_VARIABLE,
     ConfigError,
+    SeedPlan,
 )
 from autoseed.installer import START_FILES, site_directories
 
@@ -30,7 +31,7 @@ DEFAULT_VALUES = {
     RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
     NUMPY_GENERATORS_VARIABLE: "0 (default_rng() without a seed stays unseeded)",
     VERBOSE_VARIABLE: "off",
-    HASH_SEED_MODE_VARIABLE: "keep (the hash seed of this process stays as started)",
+    HASH_SEED_MODE_VARIABLE: "reexec (restart once so that hash() is fixed too)",
     _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
 }
 LIBRARIES = (("random", None), ("numpy", "numpy"), ("torch", "torch"))
@@ -99,7 +100,7 @@ def build_status() -> dict[str, Any]:
         "cudnn": None,
         "deterministic": None,
         "would_seed": {},
-        "hash_seed": environ.get(seeding.HASH_SEED_VARIABLE),
+        "hash_seed": None,
     }
     try:
         plan, problems = activation.resolve_environment(environ)
@@ -130,7 +131,31 @@ def build_status() -> dict[str, Any]:
             seed = "a seed drawn at each start" if plan.seed_drawn else plan.effective_seed
             details["action"] = seeding.describe_seeding(library, seed, detail)
         report["would_seed"][library] = details
+    report["hash_seed"] = _hash_seed(plan, environ)
     return report
+
+
+def _hash_seed(plan: SeedPlan, environ: dict[str, str]) -> dict[str, Any] | None:
+    """This process's ``PYTHONHASHSEED``: who set it, or why it is not fixed."""
+    variable = restart.HASH_SEED_VARIABLE
+    if _startup.handover is not None:
+        value = os.environ.get(variable)
+        return {"value": value, "fixed": True, "how": (
+            f"set by autoseed: this process restarted once at start-up with {variable}={value}, "
+            "so hash() and set order repeat"
+        )}  # fmt: skip
+    if restart.hash_seed_is_fixed(environ):
+        return {"value": environ[variable], "fixed": True, "how": "set by you; kept"}
+    if plan.effective_seed is None:
+        return None
+    if not plan.reexec:
+        why = f"{HASH_SEED_MODE_VARIABLE}={plan.settings[HASH_SEED_MODE_VARIABLE].raw!r}"
+    else:
+        why = restart.not_restarted_because or restart.why_not_safe() or "no restart happened"
+    return {"value": environ.get(variable), "fixed": False, "how": (
+        f"not fixed in this process ({why}): hash() and set order differ from run to run; "
+        f"children get {variable}={plan.effective_seed}"
+    )}  # fmt: skip
 
 
 def _autoseed_version() -> str | None:
@@ -180,13 +205,7 @@ def format_status(report: dict[str, Any]) -> str:
         version = details["version"] or "version unknown"
         lines.append(f"  {library} {version}: {details['action']}")
     hash_seed = report["hash_seed"]
-    seed = report["seed"]
     if hash_seed is not None:
-        lines.append(f"PYTHONHASHSEED={hash_seed} (set by you)")
-    elif seed is not None:
-        lines.append(
-            "PYTHONHASHSEED: unset; children get the seed, this process keeps a random one "
-            "(use `autoseed run` to fix it too)"
-        )
+        lines.append(f"{restart.HASH_SEED_VARIABLE}={hash_seed['value'] or ''}: {hash_seed['how']}")
     lines.extend(f"note: {problem}" for problem in report["problems"])
     return "\n".join(lines)

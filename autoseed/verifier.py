@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from collections.abc import Mapping
 from autoseed._startup import warn
 from autoseed.config import SEED_VARIABLE
 from autoseed.launcher import prepare_seeded_run
-from autoseed.seeding import HASH_SEED_VARIABLE
+from autoseed.seeding import environment_before_autoseed
 
 DIFF_LINES = 12
 
@@ -94,7 +93,6 @@ def _differences(outcomes: list[RunOutcome]) -> str | None:
 
 def _unseeded_environment(environ: Mapping[str, str]) -> dict[str, str]:
     env = {k: v for k, v in environ.items() if not k.startswith(SEED_VARIABLE)}
-    env.pop(HASH_SEED_VARIABLE, None)
     env[SEED_VARIABLE] = "off"  # also switches off a .env that would seed the command
     return env
 
@@ -102,8 +100,12 @@ def _unseeded_environment(environ: Mapping[str, str]) -> dict[str, str]:
 def verify(
     command: list[str], *, runs: int, seed_word: str | None, compare: list[str], baseline: bool
 ) -> int:
-    """0: reproducible; 1: not (or the command failed)."""
-    prepared = prepare_seeded_run(seed_word)
+    """0: reproducible; 1: not (or the command failed).
+
+    Each run gets the user's own environment plus ``AUTOSEED``, and nothing else: the verdict
+    is about ``AUTOSEED=N CMD`` exactly as the user types it, hash seed included.
+    """
+    prepared = prepare_seeded_run(seed_word, fix_hash_seed=False)
     if prepared is None:
         return 1
     seed, env = prepared
@@ -112,7 +114,7 @@ def verify(
             _run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})")
             for i in range(1, runs + 1)
         ]
-        bare = _unseeded_environment(os.environ)
+        bare = _unseeded_environment(environment_before_autoseed())
         unseeded = [
             _run_once(command, bare, compare, f"unseeded run {i} of 2") for i in (1, 2) if baseline
         ]

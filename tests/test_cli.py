@@ -236,36 +236,6 @@ class TestInstall:
         seeded = check(
             venv.run("-c", "import random", env={**env, "AUTOSEED": "1", "AUTOSEED_VERBOSE": "1"})
         )
-        assert seeded.stderr == "autoseed: seeded random with 1\n", describe(seeded)
+        assert seeded.stderr.endswith("autoseed: seeded random with 1\n"), describe(seeded)
         check(venv.run("-m", "autoseed", "uninstall", env=env))
         assert not (venv.site_packages / "autoseed.pth").exists()
-
-
-class TestHashSeedReexec:
-    def test_fixes_hash_in_the_running_process_once(self, installed: Venv, tmp_path: Path) -> None:
-        starts = tmp_path / "starts"
-        script = tmp_path / "script.py"
-        script.write_text(
-            f"import os\nopen({str(starts)!r}, 'a').write('x')\n"
-            f"{HASH_CODE}\nprint(os.environ['PYTHONHASHSEED'])\n"
-        )
-        env = clean_env(AUTOSEED="9", AUTOSEED_HASHSEED="reexec")
-        outputs = {check(installed.run(str(script), env=env)).stdout for _ in range(2)}
-        (output,) = outputs
-        assert output.splitlines()[-1] == "9"
-        assert starts.read_text() == "xx", "each run must execute the script exactly once"
-
-    def test_unsafe_cases_say_why_and_do_not_restart(self, installed: Venv) -> None:
-        env = clean_env(AUTOSEED="9", AUTOSEED_HASHSEED="reexec")
-        result = run([str(installed.python), "-"], env=env, input="print('from stdin')")
-        assert result.returncode == 0 and result.stdout == "from stdin\n", describe(result)
-        assert result.stderr.startswith("autoseed: AUTOSEED_HASHSEED=reexec skipped: ")
-        isolated = installed.run("-E", "-c", "print(1)", env=env)
-        assert "python -E would ignore PYTHONHASHSEED" in isolated.stderr, describe(isolated)
-
-    def test_user_hash_seed_is_kept(self, installed: Venv) -> None:
-        env = clean_env(AUTOSEED="9", AUTOSEED_HASHSEED="reexec", PYTHONHASHSEED="4")
-        result = check(
-            installed.run("-c", "import os; print(os.environ['PYTHONHASHSEED'])", env=env)
-        )
-        assert result.stdout == "4\n" and result.stderr == ""

@@ -181,9 +181,31 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
         "AUTOSEED_RANK_OFFSET": "0",
         "AUTOSEED_NUMPY_GENERATORS": "0",
         "AUTOSEED_VERBOSE": "1",
-        "AUTOSEED_HASHSEED": "keep",
+        "AUTOSEED_HASHSEED": "reexec",
         "AUTOSEED_ENV_FILE": "none",
     }
+
+
+def test_hash_seed_restart_is_the_default_and_keep_opts_out() -> None:
+    assert resolve_config(collect_settings({"AUTOSEED": "5"})).reexec is True
+    keep = {"AUTOSEED": "5", "AUTOSEED_HASHSEED": "keep"}
+    assert resolve_config(collect_settings(keep)).reexec is False
+
+
+def test_a_drawn_seed_is_reused_only_for_the_same_setting() -> None:
+    settings = collect_settings({"AUTOSEED": "random"})
+    parent = resolve_config(settings)
+    assert parent.seed_drawn and not parent.seed_inherited
+    inherited = parent.drawn_seed_environment()
+    assert inherited == {"_AUTOSEED_DRAWN": f"{parent.seed} the environment"}
+    child = resolve_config(settings, inherited)
+    assert (child.seed, child.seed_drawn, child.seed_inherited) == (parent.seed, True, True)
+    elsewhere = {"_AUTOSEED_DRAWN": f"{parent.seed} /other/.env, line 1"}
+    assert not resolve_config(settings, elsewhere).seed_inherited
+    for garbage in ("", "x the environment", "99999999999 the environment", "5"):
+        assert not resolve_config(settings, {"_AUTOSEED_DRAWN": garbage}).seed_inherited
+    fixed = resolve_config(collect_settings({"AUTOSEED": "5"}), inherited)
+    assert (fixed.seed, fixed.seed_inherited, fixed.drawn_seed_environment()) == (5, False, {})
 
 
 @pytest.mark.parametrize(
@@ -191,8 +213,11 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
     [
         ("reexec", True),
         (" REEXEC ", True),
-        ("", False),
+        ("1", True),
+        ("yes", True),
+        ("", True),
         ("keep", False),
+        ("KEEP", False),
         ("0", False),
         ("off", False),
         ("no", False),
@@ -203,7 +228,7 @@ def test_hash_seed_modes(raw: str, reexec: bool) -> None:
     assert parse_hash_seed_mode(env_setting("AUTOSEED_HASHSEED", raw)) is reexec
 
 
-@pytest.mark.parametrize("raw", ["1", "yes", "restart", "exec"])
+@pytest.mark.parametrize("raw", ["2", "restart", "exec", "kept"])
 def test_hash_seed_mode_rejects(raw: str) -> None:
     with pytest.raises(ConfigError, match=r"AUTOSEED_HASHSEED=.*expected 'reexec'"):
         parse_hash_seed_mode(env_setting("AUTOSEED_HASHSEED", raw))

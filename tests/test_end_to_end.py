@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LEGACY_SCRIPT, Venv, check, clean_env, describe
+from conftest import LEGACY_SCRIPT, NEUTRAL_DIRECTORY, Venv, check, clean_env, describe
 
 pytestmark = pytest.mark.slow
 
@@ -80,36 +80,74 @@ def test_off_costs_nothing_and_changes_nothing(installed: Venv) -> None:
     assert result.stderr == "", describe(result)
 
 
-def test_children_get_the_resolved_settings_and_a_hash_seed(
+def test_children_resolve_their_own_env_file_and_share_the_hash_seed(
     installed: Venv, tmp_path: Path
 ) -> None:
+    """A .env configures the processes started where it applies, not every descendant."""
     (tmp_path / ".env").write_text("AUTOSEED=77\nAUTOSEED_CUDNN=keep\nSECRET_TOKEN=hunter2\n")
-    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / "sub").mkdir()
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
     elsewhere.mkdir()
     (elsewhere / ".env").write_text("AUTOSEED=1\n")
-    code = (
-        "import os, subprocess, sys\n"
-        'child = \'import os; print(hash("abc"), os.environ["AUTOSEED"], '
-        'os.environ["AUTOSEED_CUDNN"], os.environ.get("SECRET_TOKEN"))\'\n'
-        f"subprocess.run([sys.executable, '-c', child], cwd={str(elsewhere)!r}, check=True)\n"
+    child = (
+        "import os, random; print(random.random(), hash('abc'), os.environ.get('SECRET_TOKEN'), "
+        "sorted(k for k in os.environ if 'AUTOSEED' in k))"
     )
-    runs = {check(installed.run("-c", code, cwd=tmp_path)).stdout for _ in range(2)}
-    (line,) = runs
-    assert line.split()[1:] == ["77", "keep", "None"], line
-
-
-def test_random_seed_is_printed_once_and_children_agree(installed: Venv) -> None:
     code = (
-        "import os, subprocess, sys, random\n"
-        "print(os.environ['AUTOSEED'], random.random())\n"
+        "import subprocess, sys\n"
+        f"for where in ({str(tmp_path / 'sub')!r}, {str(elsewhere)!r}, {NEUTRAL_DIRECTORY!r}):\n"
+        f"    subprocess.run([sys.executable, '-c', {child!r}], cwd=where, check=True)\n"
+    )
+    first, second = (check(installed.run("-c", code, cwd=tmp_path)).stdout for _ in range(2))
+    below, other_project, no_project = (line.split(" ", 3) for line in first.splitlines())
+    assert first.splitlines()[:2] == second.splitlines()[:2], "seeded children repeat"
+    assert no_project[1:] == second.splitlines()[2].split(" ", 3)[1:], "hash seed repeats"
+    seeded = {
+        seed: check(installed.run("-c", "import random; print(random.random())",
+                                  env=clean_env(AUTOSEED=seed))).stdout.strip()
+        for seed in ("77", "1")
+    }  # fmt: skip
+    assert below[0] == seeded["77"], "a child below the project resolves the project's .env"
+    assert other_project[0] == seeded["1"], "a child in another project follows that project"
+    assert no_project[0] not in seeded.values(), "a child outside any project is not seeded"
+    # Every child shares the parent's hash seed; no setting and no secret reached them.
+    assert below[1] == other_project[1] == no_project[1]
+    assert {line[2] for line in (below, other_project, no_project)} == {"None"}
+    assert {line[3] for line in (below, other_project, no_project)} == {"[]"}
+
+
+def test_seed_everything_in_code_still_exports_to_children(installed: Venv) -> None:
+    code = (
+        "import os, subprocess, sys, autoseed\n"
+        "autoseed.seed_everything(5)\n"
         "subprocess.run([sys.executable, '-c', 'import os, random; "
         'print(os.environ["AUTOSEED"], random.random())\'], check=True)\n'
     )
-    result = check(installed.run("-c", code, env=clean_env(AUTOSEED="random")))
-    parent, child = result.stdout.splitlines()
-    seed = parent.split()[0]
-    assert result.stderr == f"autoseed: AUTOSEED={seed}\n", describe(result)
-    assert parent == child
+    seeded = check(installed.run("-c", "import random; print(random.random())",
+                                 env=clean_env(AUTOSEED="5"))).stdout  # fmt: skip
+    result = check(installed.run("-c", code))
+    assert result.stdout == f"5 {seeded}", describe(result)
+
+
+def test_random_seed_is_printed_once_and_children_agree(installed: Venv, tmp_path: Path) -> None:
+    code = (
+        "import subprocess, sys, random\n"
+        "print(random.random())\n"
+        "sys.stdout.flush()\n"
+        "subprocess.run([sys.executable, '-c', 'import random; print(random.random())'], "
+        "check=True)\n"
+    )
+    from_environment = check(installed.run("-c", code, env=clean_env(AUTOSEED="random")))
+    (tmp_path / ".env").write_text("AUTOSEED=random\n")
+    from_file = check(installed.run("-c", code, cwd=tmp_path))
+    for result in (from_environment, from_file):
+        parent, child = result.stdout.splitlines()
+        assert parent == child, describe(result)
+        (announced,) = result.stderr.splitlines()
+        seed = announced.removeprefix("autoseed: AUTOSEED=")
+        again = check(installed.run("-c", "import random; print(random.random())",
+                                    env=clean_env(AUTOSEED=seed)))  # fmt: skip
+        assert again.stdout.strip() == parent, "the announced number is the seed in use"
 
 
 def test_cudnn_alone_sets_flags_without_seeding(installed: Venv) -> None:

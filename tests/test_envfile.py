@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autoseed._startup import (
-    ENV_FILE_READ_LIMIT,
-    EnvFileHead,
-    locate_env_file,
-    read_env_file_head,
-)
+from autoseed._startup import locate_env_file
+from autoseed.config import ConfigError
 from autoseed.envfile import settings_from_env_file
+from autoseed.envhead import ENV_FILE_READ_LIMIT, EnvFileHead, read_env_file_head
 
 
 def head_of(path: Path) -> EnvFileHead:
@@ -117,10 +114,28 @@ def test_line_numbers_name_the_source(tmp_path: Path) -> None:
     assert settings["AUTOSEED"].source == f"{path}, line 4"
 
 
-def test_unparsable_lines_mentioning_autoseed_are_reported(tmp_path: Path) -> None:
-    settings, problems = settings_of(tmp_path / ".env", b"OTHER=1\nAUTOSEED='broken\n")
-    assert settings == {}
-    assert len(problems) == 1 and "line 2" in problems[0] and "AUTOSEED" in problems[0]
+@pytest.mark.parametrize(
+    "line", [b"AUTOSEED='broken", b"AUTOSEED: 1024", b'AUTOSEED = "1024', b"export AutoSeed: 1"]
+)
+def test_an_unparsable_autoseed_line_is_an_invalid_value(tmp_path: Path, line: bytes) -> None:
+    """Skipping it would run unseeded in silence, while AUTOSEED=1_024 refuses numpy."""
+    with pytest.raises(ConfigError, match=r"\(.*\.env, line 2\) cannot be parsed; expected KEY="):
+        settings_of(tmp_path / ".env", b"OTHER=1\n" + line + b"\n")
+
+
+def test_unparsable_lines_of_others_are_not_ours_to_judge(tmp_path: Path) -> None:
+    assert settings_of(tmp_path / ".env", b"OTHER: 1\nX='open\nAUTOSEED=4\n") == (
+        {"AUTOSEED": "4"},
+        [],
+    )
+
+
+def test_misspelt_keys_are_kept_to_be_named_and_env_file_is_ignored(tmp_path: Path) -> None:
+    content = b"autoseed=1\nAUTO_SEED=2\nAUTOSEED_ENV_FILE=/elsewhere/.env\n"
+    settings, problems = settings_of(tmp_path / ".env", content)
+    assert settings == {"autoseed": "1", "AUTO_SEED": "2"}
+    (problem,) = problems
+    assert problem.startswith("AUTOSEED_ENV_FILE in ") and "environment only" in problem
 
 
 def test_binary_garbage_does_not_raise(tmp_path: Path) -> None:
@@ -136,6 +151,11 @@ def test_binary_garbage_does_not_raise(tmp_path: Path) -> None:
         (b"\xef\xbb\xbfAUTOSEED=1\n", True),
         (b"# AUTOSEED=1024\nOTHER=1\n", False),
         (b"NOTE=set AUTOSEED yourself\n", False),
+        (b"autoseed=1\n", True),
+        (b"AUTO_SEED=1\n", True),
+        (b"AUTOSED=1\n", True),
+        (b"#AUTOSEED=1\n", False),
+        (b"SEED=1\nRANDOM_SEED=2\n", False),
         (b"", False),
     ],
 )

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autoseed
-from autoseed._startup import EnvFileHead
 from autoseed.config import (
     KNOWN_VARIABLES,
     MAX_SEED,
@@ -23,6 +22,7 @@ from autoseed.config import (
     resolve_config,
 )
 from autoseed.envfile import settings_from_env_file
+from autoseed.envhead import EnvFileHead
 
 VARIABLES = [*KNOWN_VARIABLES, "AUTOSEED_UNKNOWN"]
 ON_WORDS = st.sampled_from(["1", "true", "yes", "on", "1024", "random", "warn", "reexec"])

@@ -12,7 +12,8 @@ from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
 pytestmark = pytest.mark.slow
 
 PTH_LINE = "import autoseed._startup; autoseed._startup.run()\n"
-SEEDED_RANDOM = "autoseed: seeded random with 1\n"
+# A seeded `python -c` restarts once to fix its hash seed, which AUTOSEED_VERBOSE reports.
+SEEDED_RANDOM = "autoseed: restarted once with PYTHONHASHSEED=1\nautoseed: seeded random with 1\n"
 
 
 def seeded_random_once(venv: Venv, **env: str) -> None:
