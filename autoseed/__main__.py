@@ -1,7 +1,5 @@
-"""``python -m autoseed``: the autoseed command."""
+"""``python -m autoseed``: the autoseed command, with the console script's manners."""
 
-import sys
+from autoseed.cli import entry_point
 
-from autoseed.cli import main
-
-sys.exit(main())
+entry_point()

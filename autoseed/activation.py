@@ -126,5 +126,7 @@ def restart_for_hash_seed(
     )
     reason = restart.restart(seed, handover, plan.drawn_seed_environment(), announce=drawn)
     explicit = plan.settings.get(HASH_SEED_MODE_VARIABLE)
+    if reason == restart.AUTOSEED_COMMAND:
+        return
     if plan.verbose or (explicit is not None and explicit.raw.strip().casefold() == REEXEC_WORD):
         warn(f"{HASH_SEED_MODE_VARIABLE}: no restart, {reason}; hash() stays randomized here")

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 
 from autoseed import activation, installer, launcher, verifier
-from autoseed.status import build_status, format_status
+from autoseed.status import NOT_INSTALLED, build_status, format_status, installed_version
 
 EXAMPLES = {
     "status": """
@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  AUTOSEED=1024 python train.py\n  autoseed verify -- python train.py",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--version", action="version", version=f"autoseed {installed_version() or NOT_INSTALLED}"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     status = _command(commands, "status", "show what autoseed will do in this interpreter and why")
@@ -102,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     install = _command(commands, "install", "write autoseed.pth into a site directory")
     _add_location(install)
+    install.add_argument(
+        installer.NON_SITE_FLAG,
+        action="store_true",
+        help="write into a directory that is not a site directory of this interpreter",
+    )
     uninstall = _command(commands, "uninstall", "remove the autoseed.pth that autoseed wrote")
     _add_location(uninstall)
     return parser
@@ -128,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if str(activation.startup_error) != report["error"]:
                 print(f"autoseed: {report['error']}", file=sys.stderr)
             return 1
-        return 0
+        # A misspelt name is a setting the user meant and the run would silently miss.
+        return 1 if report["misspelt"] else 0
     if args.command == "run":
         words = list(args.argv)
         if "--" not in words:
@@ -148,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )  # fmt: skip
     directory = installer.site_directory(user=args.user, target=args.target)
     if args.command == "install":
-        return installer.install(directory, create=args.user)
+        return installer.install(directory, create=args.user, any_directory=args.any_directory)
     return installer.uninstall(directory)
 
 

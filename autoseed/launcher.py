@@ -46,6 +46,8 @@ def choose_seed(seed_word: str | None) -> int:
     else:
         plan = active_plan() or resolve_environment(environment_before_autoseed())[0]
         seed = plan.seed if plan.seed is not None else RANDOM_SEED_WORD
+        if plan.seed_drawn and not plan.seed_inherited:
+            seed = RANDOM_SEED_WORD  # drawn silently at this command's start: draw and say it
     if isinstance(seed, int):
         return seed
     drawn = draw_seed()

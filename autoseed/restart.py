@@ -30,8 +30,21 @@ def hash_seed_is_fixed(environ: "dict[str, str] | os._Environ[str]") -> bool:
     return value.isascii() and value.isdigit()
 
 
+AUTOSEED_COMMAND = "this is the autoseed command, which needs no hash seed of its own"
+
+
+def is_autoseed_command() -> bool:
+    """Whether this process is the ``autoseed`` command line tool (console script or ``-m``)."""
+    argv = getattr(sys, "orig_argv", [])
+    return os.path.basename(sys.argv[0] if sys.argv else "") == "autoseed" or any(
+        flag == "-m" and module == "autoseed" for flag, module in zip(argv, argv[1:], strict=False)
+    )
+
+
 def why_not_safe() -> "str | None":
-    """The reason a restart is not safe in this process, or ``None``."""
+    """The reason a restart is not safe (or not wanted) in this process, or ``None``."""
+    if is_autoseed_command():
+        return AUTOSEED_COMMAND
     if os.name != "posix":
         return "a restart replaces the process only on POSIX"
     if not getattr(sys, "orig_argv", None) or not sys.executable:

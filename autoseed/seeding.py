@@ -4,6 +4,7 @@ Each library is seeded when it is first imported (at once if it already is), so 
 script sets itself afterwards still wins.
 """
 
+import operator
 import os
 
 from autoseed import _startup, hook
@@ -21,7 +22,7 @@ from autoseed.config import (
     Setting,
     resolve_config,
 )
-from autoseed.restart import HASH_SEED_VARIABLE
+from autoseed.restart import HASH_SEED_VARIABLE, is_autoseed_command
 from autoseed.seeders import (
     BUILT_IN_SEEDERS,
     CUBLAS_WORKSPACE_VARIABLE,
@@ -157,7 +158,8 @@ def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
         # Children agree on hash(); this interpreter's was fixed by the restart, or stays as is.
         os.environ.setdefault(HASH_SEED_VARIABLE, str(plan.effective_seed))
     prepare_environment(plan)
-    if plan.seed_drawn and not plan.seed_inherited:
+    # The autoseed command itself says which seed it hands to the command it runs, if any.
+    if plan.seed_drawn and not plan.seed_inherited and not is_autoseed_command():
         warn(f"{SEED_VARIABLE}={plan.seed}")
     _watch(BUILT_IN_SEEDERS, plan)
     if plan.seed is not None:
@@ -188,10 +190,16 @@ def seed_everything(
     the settings go through the same parser and the same seeding code as the environment's.
     Returns the plan that was applied.
     """
-    if type(seed) is not int or not 0 <= seed <= MAX_SEED:
+    # Any integral number (numpy.int64 included, by operator.index) but a bool, surely a slip.
+    try:
+        number = operator.index(seed) if not isinstance(seed, bool) else None
+    except TypeError:
+        number = None
+    if number is None or not 0 <= number <= MAX_SEED:
         raise ConfigError(
             f"seed_everything(seed={seed!r}) is not valid; expected an integer 0..{MAX_SEED}"
         )
+    seed = number
     values = {
         SEED_VARIABLE: str(seed),
         CUDNN_VARIABLE: cudnn,

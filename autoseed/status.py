@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
+import stat
 import sys
 from importlib import metadata, util
 from typing import Any
@@ -21,8 +23,10 @@ from autoseed.config import (
     VERBOSE_VARIABLE,
     ConfigError,
     SeedPlan,
+    meant_variable,
 )
-from autoseed.installer import START_FILES, site_directories
+from autoseed.envhead import read_env_file_head
+from autoseed.installer import WHEEL_START_FILES, site_directories
 
 DEFAULT_VALUES = {
     SEED_VARIABLE: "off",
@@ -34,6 +38,7 @@ DEFAULT_VALUES = {
     HASH_SEED_MODE_VARIABLE: "reexec (restart once so that hash() is fixed too)",
     _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
 }
+NOT_INSTALLED = "(not installed as a distribution)"
 LIBRARIES = (("random", None), ("numpy", "numpy"), ("torch", "torch"))
 
 
@@ -41,7 +46,7 @@ def _installed_start_files() -> list[str]:
     return [
         os.path.join(directory, name)
         for directory in site_directories()
-        for name in START_FILES
+        for name in WHEEL_START_FILES
         if os.path.isfile(os.path.join(directory, name))
     ]
 
@@ -53,6 +58,29 @@ def _considered_env_files(environ: dict[str, str], used: str | None) -> list[str
         if candidate == used:
             break
     return considered
+
+
+def describe_env_file(path: str, used: str | None) -> str:
+    """What the lookup made of one candidate: used, absent, or skipped and why."""
+    if path == used:
+        head = read_env_file_head((path, False))
+        if head is not None and head.foreign_owner is not None:
+            return f"ignored: owned by another user, uid {head.foreign_owner}"
+        if head is not None and head.error is not None:
+            return f"unreadable: {head.error.strerror or head.error}"
+        return "used"
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "absent" if not os.path.islink(path) else "a dangling symlink: skipped"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a symlink loop: skipped"
+        return f"cannot be looked at ({error.strerror}): skipped"
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO")):
+        if test(mode):
+            return f"{kind}, not a file: skipped"
+    return "not a regular file: skipped"
 
 
 def _library(name: str, distribution: str | None) -> dict[str, Any]:
@@ -83,16 +111,20 @@ def build_status() -> dict[str, Any]:
     """Everything ``autoseed status`` shows, JSON-ready."""
     environ = seeding.environment_before_autoseed()
     located = _startup.locate_env_file(environ)
+    used = located[0] if located else None
+    considered = _considered_env_files(environ, used)
     report: dict[str, Any] = {
         "python": sys.executable,
         "python_version": platform.python_version(),
-        "autoseed_version": _autoseed_version(),
+        "autoseed_version": installed_version(),
         "start_files": _installed_start_files(),
         "hook": _hook_state(),
-        "env_files_considered": _considered_env_files(environ, located and located[0]),
-        "env_file_used": located[0] if located else None,
+        "env_files_considered": considered,
+        "env_file_states": {path: describe_env_file(path, used) for path in considered},
+        "env_file_used": used,
         "settings": {},
         "problems": [],
+        "misspelt": {},
         "error": None,
         "seed": None,
         "rank": None,
@@ -108,6 +140,11 @@ def build_status() -> dict[str, Any]:
         report["error"] = str(error)
         return report
     report["problems"] = problems + list(plan.warnings)
+    report["misspelt"] = {
+        variable: meant
+        for variable in plan.settings
+        if variable not in KNOWN_VARIABLES and (meant := meant_variable(variable)) is not None
+    }
     report["settings"] = {
         variable: {
             "value": plan.settings[variable].raw if variable in plan.settings else None,
@@ -140,25 +177,31 @@ def _hash_seed(plan: SeedPlan, environ: dict[str, str]) -> dict[str, Any] | None
     variable = restart.HASH_SEED_VARIABLE
     if _startup.handover is not None:
         value = os.environ.get(variable)
-        return {"value": value, "fixed": True, "how": (
+        return {"value": value, "repeats": True, "how": (
             f"set by autoseed: this process restarted once at start-up with {variable}={value}, "
             "so hash() and set order repeat"
         )}  # fmt: skip
     if restart.hash_seed_is_fixed(environ):
-        return {"value": environ[variable], "fixed": True, "how": "set by you; kept"}
+        return {"value": environ[variable], "repeats": True, "how": "set by you; kept"}
     if plan.effective_seed is None:
         return None
+    seed = "the seed drawn at that start" if plan.seed_drawn else plan.effective_seed
     if not plan.reexec:
         why = f"{HASH_SEED_MODE_VARIABLE}={plan.settings[HASH_SEED_MODE_VARIABLE].raw!r}"
     else:
         why = restart.not_restarted_because or restart.why_not_safe() or "no restart happened"
-    return {"value": environ.get(variable), "fixed": False, "how": (
+        if why == restart.AUTOSEED_COMMAND:
+            return {"value": environ.get(variable), "repeats": True, "how": (
+                "unset; a script started with this configuration restarts once with "
+                f"{variable}={seed}, so hash() and set order repeat"
+            )}  # fmt: skip
+    return {"value": environ.get(variable), "repeats": False, "how": (
         f"not fixed in this process ({why}): hash() and set order differ from run to run; "
-        f"children get {variable}={plan.effective_seed}"
+        f"children get {variable}={seed}"
     )}  # fmt: skip
 
 
-def _autoseed_version() -> str | None:
+def installed_version() -> str | None:
     try:
         return metadata.version("autoseed")
     except metadata.PackageNotFoundError:
@@ -167,20 +210,15 @@ def _autoseed_version() -> str | None:
 
 def format_status(report: dict[str, Any]) -> str:
     """The human-readable form of :func:`build_status`."""
-    version = report["autoseed_version"] or "(not installed as a distribution)"
+    version = report["autoseed_version"] or NOT_INSTALLED
     lines = [
         f"autoseed {version} for {report['python']} (Python {report['python_version']})",
         "start-up files: " + (", ".join(report["start_files"]) or "none installed"),
         f"start-up hook: {report['hook']}",
     ]
-    considered = report["env_files_considered"]
-    used = report["env_file_used"]
+    states = report["env_file_states"].items()
     lines.append(
-        ".env files: "
-        + (
-            ", ".join(f"{path} ({'used' if path == used else 'absent'})" for path in considered)
-            or "lookup off"
-        )
+        ".env files: " + (", ".join(f"{path} ({state})" for path, state in states) or "lookup off")
     )
     if report["error"]:
         lines.append(f"configuration: INVALID: {report['error']}")
@@ -206,6 +244,8 @@ def format_status(report: dict[str, Any]) -> str:
         lines.append(f"  {library} {version}: {details['action']}")
     hash_seed = report["hash_seed"]
     if hash_seed is not None:
-        lines.append(f"{restart.HASH_SEED_VARIABLE}={hash_seed['value'] or ''}: {hash_seed['how']}")
+        value = hash_seed["value"]
+        shown = restart.HASH_SEED_VARIABLE + (f"={value}" if value is not None else "")
+        lines.append(f"{shown}: {hash_seed['how']}")
     lines.extend(f"note: {problem}" for problem in report["problems"])
     return "\n".join(lines)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from autoseed.installer import START_FILES
+from autoseed.installer import START_FILES, WHEEL_START_FILES
 from conftest import (
     LEGACY_SCRIPT,
     NEUTRAL_DIRECTORY,
@@ -32,7 +33,7 @@ def autoseed(venv: Venv, *args: str, **kwargs: object) -> subprocess.CompletedPr
 
 
 def test_installer_writes_what_the_wheel_ships() -> None:
-    for name, content in START_FILES.items():
+    for name, content in WHEEL_START_FILES.items():
         assert (ROOT / "autoseed" / "startup_files" / name).read_text() == content
 
 
@@ -72,8 +73,8 @@ class TestStatus:
         assert report["settings"]["AUTOSEED_CUDNN"]["source"] == f"{tmp_path / '.env'}, line 3"
         assert report["seed"] == "random" and report["cudnn"] == "benchmark"
         assert report["would_seed"]["numpy"]["importable"] is True
-        # The start-up hook of the status process itself drew a seed and said so, once.
-        assert result.stderr.startswith("autoseed: AUTOSEED=") and result.stderr.count("\n") == 1
+        # The status process drew a seed for itself at start-up, but has no use to announce it.
+        assert result.stderr == "", describe(result)
 
     def test_defaults_and_exit_status(self, installed: Venv) -> None:
         result = check(autoseed(installed, "status"))
@@ -204,12 +205,15 @@ class TestInstall:
         self, installed: Venv, tmp_path: Path
     ) -> None:
         target = str(tmp_path)
-        first = check(autoseed(installed, "install", "--target", target))
+        refused = autoseed(installed, "install", "--target", target)
+        assert refused.returncode == 1 and refused.stdout == "", describe(refused)
+        assert f"autoseed: install: {tmp_path} is not a site directory" in refused.stderr
+        assert "--any-directory" in refused.stderr and not list(tmp_path.iterdir())
+        first = check(autoseed(installed, "install", "--any-directory", "--target", target))
         assert f"installed: {tmp_path / 'autoseed.pth'}" in first.stdout
-        assert "is not a site directory" in first.stderr
         for name, content in START_FILES.items():
             assert (tmp_path / name).read_text() == content
-        again = check(autoseed(installed, "install", "--target", target))
+        again = check(autoseed(installed, "install", "--any-directory", "--target", target))
         assert again.stdout.count("already installed") == 2
         (tmp_path / "autoseed.start").write_text("someone.else:entry\n")
         removed = check(autoseed(installed, "uninstall", "--target", target))
@@ -224,7 +228,7 @@ class TestInstall:
             (str(tmp_path / "missing"), "is not a directory"),
             ("/proc", "cannot write /proc/autoseed.pth"),
         ]:
-            result = autoseed(installed, "install", "--target", target)
+            result = autoseed(installed, "install", "--any-directory", "--target", target)
             assert result.returncode == 1, describe(result)
             assert reason in result.stderr and "Traceback" not in result.stderr
 
@@ -237,5 +241,83 @@ class TestInstall:
             venv.run("-c", "import random", env={**env, "AUTOSEED": "1", "AUTOSEED_VERBOSE": "1"})
         )
         assert seeded.stderr.endswith("autoseed: seeded random with 1\n"), describe(seeded)
+        # The checkout leaves PYTHONPATH: the line guards itself, no traceback at any start.
+        quiet = check(venv.run("-c", "print('ran')", env=clean_env(AUTOSEED="1")))
+        assert (quiet.stdout, quiet.stderr) == ("ran\n", ""), describe(quiet)
         check(venv.run("-m", "autoseed", "uninstall", env=env))
         assert not (venv.site_packages / "autoseed.pth").exists()
+
+    def test_user_site_from_an_isolated_venv_is_refused(self, wheel: Path, tmp_path: Path) -> None:
+        """Such a venv does not read the user site; the base interpreter that does lacks autoseed."""
+        venv = make_venv(tmp_path / "venv", system_site_packages=False)
+        venv.pip("install", "--no-index", "--no-deps", str(wheel))
+        home = tmp_path / "home"
+        result = autoseed(venv, "install", "--user", env=clean_env(HOME=str(home)))
+        assert result.returncode == 1, describe(result)
+        assert "is not a site directory of this interpreter" in result.stderr, describe(result)
+        assert not home.exists()
+
+    def test_uninstall_also_removes_what_the_wheel_or_an_older_install_wrote(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        for name, content in WHEEL_START_FILES.items():
+            (tmp_path / name).write_text(content)
+        check(autoseed(installed, "uninstall", "--target", str(tmp_path)))
+        assert not list(tmp_path.iterdir())
+
+
+class TestManners:
+    def test_module_form_survives_a_closed_pipe(self, installed: Venv) -> None:
+        result = run(
+            ["sh", "-c", f"{installed.python} -m autoseed status | head -1"],
+            env=clean_env(AUTOSEED="1"),
+        )
+        assert result.stdout.startswith("autoseed ") and result.stdout.count("\n") == 1
+        assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+    def test_version(self, installed: Venv) -> None:
+        result = check(autoseed(installed, "--version"))
+        assert result.stdout == "autoseed 0.1.0\n", describe(result)
+
+    def test_env_files_that_are_not_files_are_named_for_what_they_are(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        (tmp_path / "a" / "b" / "c" / ".env").mkdir(parents=True)
+        os.mkfifo(tmp_path / "a" / "b" / ".env")
+        (tmp_path / "a" / ".env").symlink_to(tmp_path / "a" / ".env")
+        (tmp_path / ".env").write_text("AUTOSEED=5\n")
+        report = json.loads(
+            check(autoseed(installed, "status", "--json", cwd=tmp_path / "a" / "b" / "c")).stdout
+        )
+        assert list(report["env_file_states"].values()) == [
+            "a directory, not a file: skipped",
+            "a FIFO, not a file: skipped",
+            "a symlink loop: skipped",
+            "used",
+        ], report["env_file_states"]
+
+    @pytest.mark.parametrize("name", ["autoseed", "AUTO_SEED", "AutoSeed", "AUTOSED"])
+    def test_misspelt_names_are_named_and_status_fails(
+        self, installed: Venv, tmp_path: Path, name: str
+    ) -> None:
+        meant = f"{name} (from the environment) is not a setting and is ignored; did you mean "
+        from_environment = autoseed(installed, "status", env=clean_env(**{name: "1"}))
+        assert from_environment.returncode == 1, describe(from_environment)
+        assert f"note: {meant}AUTOSEED?" in from_environment.stdout
+        plain = check(installed.run("-c", "print('ran')", env=clean_env(**{name: "1"})))
+        assert plain.stderr == f"autoseed: {meant}AUTOSEED?\n", describe(plain)
+        (tmp_path / ".env").write_text(f"{name}=1\n")
+        in_file = check(installed.run("-c", "print('ran')", cwd=tmp_path))
+        assert in_file.stderr.startswith(f"autoseed: {name} (from {tmp_path / '.env'}, line 1)")
+        assert in_file.stderr.count("\n") == 1 and "did you mean AUTOSEED?" in in_file.stderr
+
+    def test_env_file_setting_inside_a_env_file_is_shown_as_ignored(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        (tmp_path / ".env").write_text("AUTOSEED=5\nAUTOSEED_ENV_FILE=/elsewhere/.env\n")
+        result = check(autoseed(installed, "status", cwd=tmp_path))
+        assert "AUTOSEED_ENV_FILE: look up the nearest .env (default)" in result.stdout
+        assert (
+            f"note: AUTOSEED_ENV_FILE in {tmp_path / '.env'}, line 2 is ignored: it is read "
+            "from the environment only"
+        ) in result.stdout, describe(result)

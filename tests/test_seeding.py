@@ -74,6 +74,13 @@ def test_invalid_seeds_are_refused(seed: object) -> None:
         autoseed.seed_everything(seed)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("seed", [np.int64(5), np.uint32(5), torch.tensor(5)])
+def test_any_integral_number_is_a_seed(seed: object) -> None:
+    plan = autoseed.seed_everything(seed)  # type: ignore[arg-type]
+    assert plan.seed == 5 and type(plan.seed) is int
+    assert os.environ["AUTOSEED"] == "5"
+
+
 def test_invalid_cudnn_mode_is_refused() -> None:
     with pytest.raises(autoseed.ConfigError, match="AUTOSEED_CUDNN='fast'"):
         autoseed.seed_everything(1, cudnn="fast")
