@@ -248,7 +248,7 @@ class TestInstall:
         assert not (venv.site_packages / "autoseed.pth").exists()
 
     def test_user_site_from_an_isolated_venv_is_refused(self, wheel: Path, tmp_path: Path) -> None:
-        """Such a venv does not read the user site; the base interpreter that does lacks autoseed."""
+        """Such a venv ignores the user site; the base interpreter that reads it lacks autoseed."""
         venv = make_venv(tmp_path / "venv", system_site_packages=False)
         venv.pip("install", "--no-index", "--no-deps", str(wheel))
         home = tmp_path / "home"
