@@ -46,31 +46,65 @@ def seed_for_this_process(plan: SeedPlan) -> int | None:
 
 def seed_random(module: "Any", seed: int | None, plan: SeedPlan) -> str:
     module.seed(seed)
+    _carry_random_across_fork(module)
     return ""
+
+
+_random_carried: "list[Any]" = []
+
+
+def _carry_random_across_fork(module: "Any") -> None:
+    """Give a forked child the parent's ``random`` state, as numpy and torch get theirs.
+
+    CPython reseeds ``random`` from the OS in every forked child (``random`` registers
+    ``os.register_at_fork(after_in_child=_inst.seed)``), so a fork or forkserver pool drew other
+    numbers at every run. Handlers registered later run later in the child: this one restores
+    the state saved just before the fork. torch's DataLoader still reseeds its workers after.
+    """
+    if _random_carried or not hasattr(os, "register_at_fork"):
+        return  # once per process: seed_everything may seed again
+    saved: list[Any] = []
+    _random_carried.append(module)
+
+    def save() -> None:
+        saved[:] = [module.getstate()]
+
+    def restore() -> None:
+        if saved:
+            module.setstate(saved[0])
+
+    os.register_at_fork(before=save, after_in_child=restore)
 
 
 def seed_numpy(module: "Any", seed: int | None, plan: SeedPlan) -> str:
     """``module`` is numpy.random: seed its legacy global generator, and Generators if asked."""
     module.seed(seed)
     if plan.numpy_generators and seed is not None:
-        _derive_unseeded_generators(module, seed)
+        _derive_unseeded_generators(module, plan)
         return "unseeded default_rng() derived from the seed"
     return ""
 
 
-def _derive_unseeded_generators(numpy_random: "Any", seed: int) -> None:
+def _derive_unseeded_generators(numpy_random: "Any", plan: SeedPlan) -> None:
     """Make ``default_rng()`` without a seed draw child ``n`` of ``SeedSequence(seed)``.
 
+    ``seed`` is this process's, looked up at each call: a DataLoader worker (forked with the
+    parent's state, or spawned before torch gave it its seed) draws from its own worker seed,
+    as ``seed_for_this_process`` does for late imports, so workers never share streams.
     Streams follow call order, so the script must create its generators in the same order;
     a lock keeps the order well defined when threads create them.
     """
     original = getattr(numpy_random.default_rng, "__wrapped__", numpy_random.default_rng)
-    root = numpy_random.SeedSequence(seed)
+    roots: dict[int | None, Any] = {}
     lock = _thread.allocate_lock()
 
     def default_rng(seed: "Any" = None) -> "Any":
         if seed is None:
+            current = seed_for_this_process(plan)
             with lock:
+                root = roots.get(current)
+                if root is None:
+                    root = roots[current] = numpy_random.SeedSequence(current)
                 (seed,) = root.spawn(1)
         return original(seed)
 

@@ -219,3 +219,34 @@ class TestNumpyGenerators:
 def test_gpu_check_claims_nothing_without_cuda(installed: Venv) -> None:
     result = check(installed.run(str(ROOT / "benchmarks" / "gpu_determinism.py")))
     assert result.stdout == "CUDA is not available: nothing measured, nothing claimed.\n"
+
+
+class TestForkedChildren:
+    @pytest.mark.parametrize("start_method", ["fork", "forkserver", "spawn"])
+    @pytest.mark.parametrize("workers", [2, 4])
+    def test_numpy_generators_are_distinct_per_worker_and_repeat(
+        self, cluster: Venv, start_method: str, workers: int
+    ) -> None:
+        script = str(SCRIPTS / "worker_generators.py")
+        env = clean_env(AUTOSEED="1024", AUTOSEED_NUMPY_GENERATORS="1")
+        runs = [
+            check(cluster.run(script, start_method, str(workers), env=env, timeout=240))
+            for _ in range(2)
+        ]
+        assert runs[0].stdout == runs[1].stdout, describe(runs[1])
+        first_of = {}
+        for line in runs[0].stdout.splitlines():
+            worker, value = line.split()
+            first_of.setdefault(worker, value)
+        assert len(first_of) == workers, describe(runs[0])
+        assert len(set(first_of.values())) == workers, "workers must not share default_rng streams"
+
+    @pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+    def test_random_repeats_in_forked_children(self, cluster: Venv, start_method: str) -> None:
+        script = str(SCRIPTS / "fork_children.py")
+        env = clean_env(AUTOSEED="1024")
+        runs = [check(cluster.run(script, start_method, env=env, timeout=120)) for _ in range(2)]
+        assert runs[0].stdout == runs[1].stdout, describe(runs[1])
+        assert len(runs[0].stdout.splitlines()) == 2, describe(runs[0])
+        unseeded = [check(cluster.run(script, start_method, timeout=120)) for _ in range(2)]
+        assert unseeded[0].stdout != unseeded[1].stdout
