@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import subprocess
 import sys
 import time
@@ -19,15 +20,28 @@ DIFF_LINES = 12
 class RunOutcome:
     """What one run of the command produced."""
 
-    __slots__ = ("status", "outputs", "stderr", "seconds")
+    __slots__ = ("status", "outputs", "stderr", "seconds", "unwritten")
 
     def __init__(
-        self, status: int, outputs: dict[str, bytes | None], stderr: bytes, seconds: float
+        self,
+        status: int,
+        outputs: dict[str, bytes | None],
+        stderr: bytes,
+        seconds: float,
+        unwritten: dict[str, str],
     ) -> None:
         self.status = status
         self.outputs = outputs  # "stdout" and each --compare path -> bytes (None: missing)
         self.stderr = stderr
         self.seconds = seconds
+        self.unwritten = unwritten  # --compare path -> why it was not written by this run
+
+
+def _modified(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _run_once(
@@ -35,6 +49,7 @@ def _run_once(
 ) -> RunOutcome:
     sys.stderr.write(f"autoseed: verify: {label}...")
     sys.stderr.flush()
+    modified_before = {path: _modified(path) for path in compare}
     start = time.monotonic()
     try:
         result = subprocess.run(command, env=dict(env), capture_output=True, check=False)
@@ -44,13 +59,19 @@ def _run_once(
     seconds = time.monotonic() - start
     sys.stderr.write(f" {seconds:.1f}s\n")
     outputs: dict[str, bytes | None] = {"stdout": result.stdout}
+    unwritten: dict[str, str] = {}
     for path in compare:
         try:
             with open(path, "rb") as file:
                 outputs[path] = file.read()
-        except OSError:
+        except OSError as error:
             outputs[path] = None
-    return RunOutcome(result.returncode, outputs, result.stderr, seconds)
+            unwritten[path] = f"missing after the run ({error.strerror or error})"
+            continue
+        # Identical stale files in every run would otherwise read as "reproducible".
+        if _modified(path) == modified_before[path]:
+            unwritten[path] = "its modification time did not change: a stale file, not written"
+    return RunOutcome(result.returncode, outputs, result.stderr, seconds, unwritten)
 
 
 def first_difference(name: str, first: bytes | None, other: bytes | None, run: int) -> str:
@@ -128,6 +149,10 @@ def verify(
         print(f"failed: run {run} exited with status {outcome.status}")
         print("\n".join(f"  {line}" for line in tail))
         return 1
+    for run, outcome in enumerate(outcomes + unseeded, 1):
+        for path, why in outcome.unwritten.items():
+            print(f"failed: run {run} did not write {path}: {why}")
+            return 1
     difference = _differences(outcomes)
     if difference is None:
         print(f"reproducible ({runs} runs, {SEED_VARIABLE}={seed})")

@@ -186,6 +186,23 @@ class TestVerify:
         assert bad.returncode == 1, describe(bad)
         assert f"{out} differs from run 1 in run 2, first at line 1" in bad.stdout
 
+    def test_compared_files_that_no_run_writes_are_failures(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        never = tmp_path / "never.txt"
+        verify = [str(installed.bin / "autoseed"), "verify", "--compare"]
+        missing = run([*verify, str(never), "--", str(installed.python), "-c", "pass"])
+        assert missing.returncode == 1, describe(missing)
+        assert missing.stdout.startswith(f"failed: run 1 did not write {never}: missing after")
+        stale = tmp_path / "stale.txt"
+        stale.write_text("from last week\n")
+        untouched = run([*verify, str(stale), "--", str(installed.python), "-c", "pass"])
+        assert untouched.returncode == 1, describe(untouched)
+        assert untouched.stdout == (
+            f"failed: run 1 did not write {stale}: its modification time did not change: "
+            "a stale file, not written\n"
+        )
+
     def test_baseline_says_when_the_verdict_is_trivial(self, installed: Venv) -> None:
         result = autoseed(
             installed, "verify", "--baseline", "--", str(installed.python), "-c", "print(1)"
