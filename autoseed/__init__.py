@@ -33,5 +33,12 @@ def __getattr__(name: str) -> object:
     return getattr(import_module(home), name)
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext autoseed``: the ``%autoseed`` line magic in this IPython shell."""
+    from autoseed.ipython import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])

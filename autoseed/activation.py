@@ -1,6 +1,6 @@
 """Turn the start-up configuration (environment and ``.env``) into an applied plan."""
 
-from autoseed import _startup, restart
+from autoseed import _startup, hook, restart
 from autoseed._startup import ENV_FILE_VARIABLE, warn
 from autoseed.config import (
     ENVIRONMENT,
@@ -19,6 +19,7 @@ from autoseed.seeding import apply_plan, refuse_unseeded_imports
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import ModuleType
 
 
 def read_file_settings(env_file: EnvFileHead | None) -> tuple[dict[str, Setting], list[str]]:
@@ -103,6 +104,18 @@ def activate_from_startup(
     for message in [*problems, *plan.warnings]:
         warn(message)
     apply_plan(plan, export=False)
+    if plan.effective_seed is not None:
+        # Waits for IPython's import; never imports it (autoseed/ipython.py says why).
+        hook.when_imported("IPython.core.interactiveshell", _prepare_ipython)
+
+
+def _prepare_ipython(interactiveshell: "ModuleType") -> None:
+    try:
+        from autoseed.ipython import prepare_shell_class
+
+        prepare_shell_class(interactiveshell)
+    except Exception as exc:  # runs inside the user's import of IPython: report, never raise
+        warn(f"could not prepare IPython's shells: {type(exc).__name__}: {exc}")
 
 
 def restart_for_hash_seed(

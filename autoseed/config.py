@@ -29,12 +29,14 @@ HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
 DETERMINISTIC_VARIABLE = "AUTOSEED_DETERMINISTIC"
 RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
 NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
+PYTEST_VARIABLE = "AUTOSEED_PYTEST"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
     RANK_OFFSET_VARIABLE,
     NUMPY_GENERATORS_VARIABLE,
+    PYTEST_VARIABLE,
     VERBOSE_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
     ENV_FILE_VARIABLE,
@@ -111,6 +113,7 @@ class SeedPlan:
         "deterministic",
         "rank",
         "numpy_generators",
+        "per_test",
         "verbose",
         "reexec",
         "seed_drawn",
@@ -127,6 +130,7 @@ class SeedPlan:
         deterministic: "DeterministicMode" = "off",
         rank: "tuple[int, str] | None" = None,
         numpy_generators: bool = False,
+        per_test: bool = True,
         verbose: bool = False,
         reexec: bool = True,
         seed_drawn: bool = False,
@@ -139,6 +143,7 @@ class SeedPlan:
         self.deterministic = deterministic
         self.rank = rank  # (global rank, variable it came from) when AUTOSEED_RANK_OFFSET is on
         self.numpy_generators = numpy_generators
+        self.per_test = per_test  # the pytest plugin reseeds each test (AUTOSEED_PYTEST)
         self.verbose = verbose
         self.reexec = reexec  # restart once so that this interpreter's own hash() is fixed
         self.seed_drawn = seed_drawn
@@ -178,10 +183,27 @@ class SeedPlan:
             DETERMINISTIC_VARIABLE: {"off": "0", "on": "1", "warn": WARN_WORD}[self.deterministic],
             RANK_OFFSET_VARIABLE: "1" if self.rank is not None else "0",
             NUMPY_GENERATORS_VARIABLE: "1" if self.numpy_generators else "0",
+            PYTEST_VARIABLE: "1" if self.per_test else "0",
             VERBOSE_VARIABLE: "1" if self.verbose else "0",
             HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else KEEP_WORD,
             ENV_FILE_VARIABLE: "none",
         }
+
+    def with_seed(self, seed: int) -> "SeedPlan":
+        """The same plan with another seed, used as it is: no rank to add, nothing drawn.
+
+        For reseeding inside a running process: a notebook's first cell, each test.
+        """
+        return SeedPlan(
+            seed,
+            cudnn=self.cudnn,
+            deterministic=self.deterministic,
+            numpy_generators=self.numpy_generators,
+            per_test=self.per_test,
+            verbose=self.verbose,
+            reexec=self.reexec,
+            settings=self.settings,
+        )
 
     def drawn_seed_environment(self) -> dict[str, str]:
         """What tells children (and this process after its restart) the number drawn for
@@ -362,6 +384,7 @@ def resolve_config(
     offset_setting = settings.get(RANK_OFFSET_VARIABLE)
     rank = find_rank(environ) if offset_setting and parse_flag(offset_setting) else None
     generators_setting = settings.get(NUMPY_GENERATORS_VARIABLE)
+    per_test_setting = settings.get(PYTEST_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
     warnings = tuple(
@@ -377,6 +400,7 @@ def resolve_config(
         deterministic=deterministic,
         rank=rank,
         numpy_generators=parse_flag(generators_setting) if generators_setting else False,
+        per_test=parse_flag(per_test_setting) if per_test_setting else True,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,
         seed_drawn=seed_drawn,

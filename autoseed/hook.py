@@ -173,6 +173,11 @@ class PostImportFinder:
 _finder = PostImportFinder()
 
 
+def fully_imported(name: str) -> "ModuleType | None":
+    """The module ``name`` if it has finished importing, else ``None``."""
+    return _is_fully_imported(name)
+
+
 def when_imported(name: str, callback: "ImportCallback") -> None:
     """Call ``callback(module)`` now if ``name`` is imported, else right after its import.
 

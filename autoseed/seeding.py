@@ -113,15 +113,24 @@ def _watch(seeders: "dict[str, tuple[str, Seeder]]", plan: SeedPlan) -> None:
             hook.when_imported(module_name, _SeedOnImport(library, seeder, plan))
 
 
+_third_party: "dict[str, tuple[str, Seeder]] | None" = None
+
+
+def _found_third_party() -> "dict[str, tuple[str, Seeder]]":
+    """The third-party seeders, looked up once per process (a scan of sys.path)."""
+    global _third_party
+    if _third_party is None:
+        try:
+            _third_party = third_party_seeders()
+        except Exception as exc:  # runs inside the user's next import: report, never raise
+            warn(f"could not look up {ENTRY_POINT_GROUP} entry points: {type(exc).__name__}: {exc}")
+            _third_party = {}
+    return _third_party
+
+
 def _watch_third_party(plan: SeedPlan) -> None:
-    if _plan is not plan:  # replaced by a later plan in the meantime
-        return
-    try:
-        found = third_party_seeders()
-    except Exception as exc:  # runs inside the user's next import: report, never raise
-        warn(f"could not look up {ENTRY_POINT_GROUP} entry points: {type(exc).__name__}: {exc}")
-        return
-    _watch(found, plan)
+    if _plan is plan:  # else replaced by a later plan in the meantime
+        _watch(_found_third_party(), plan)
 
 
 def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
@@ -167,6 +176,22 @@ def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
         # a distribution declares one): defer it to the next import, so that an interpreter
         # that imports nothing more never pays.
         hook.before_next_import(lambda: _watch_third_party(plan))
+
+
+def reseed_everything(plan: SeedPlan) -> None:
+    """Seed every library autoseed seeds (third-party ones included) again, now, with ``plan``;
+    one imported later gets it at its import. For a fresh start inside a running process: a
+    notebook's first cell, each test. Exports nothing."""
+    apply_plan(plan, export=False)
+    _watch_third_party(plan)
+
+
+def seed_imported(plan: SeedPlan, *, skip: tuple[str, ...] = ()) -> None:
+    """Seed the libraries already imported, now, except ``skip``; nothing else changes."""
+    for library, (module_name, seeder) in {**BUILT_IN_SEEDERS, **_found_third_party()}.items():
+        module = hook.fully_imported(module_name)
+        if library not in skip and module is not None:
+            _SeedOnImport(library, seeder, plan)(module)
 
 
 def refuse_unseeded_imports(error: ConfigError) -> None:

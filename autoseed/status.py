@@ -18,6 +18,7 @@ from autoseed.config import (
     HASH_SEED_MODE_VARIABLE,
     KNOWN_VARIABLES,
     NUMPY_GENERATORS_VARIABLE,
+    PYTEST_VARIABLE,
     RANK_OFFSET_VARIABLE,
     SEED_VARIABLE,
     VERBOSE_VARIABLE,
@@ -34,6 +35,7 @@ DEFAULT_VALUES = {
     DETERMINISTIC_VARIABLE: "0 (torch's deterministic algorithms left off)",
     RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
     NUMPY_GENERATORS_VARIABLE: "0 (default_rng() without a seed stays unseeded)",
+    PYTEST_VARIABLE: "1 (under pytest, each test is reseeded from the seed and its id)",
     VERBOSE_VARIABLE: "off",
     HASH_SEED_MODE_VARIABLE: "reexec (restart once so that hash() is fixed too)",
     _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
@@ -116,6 +118,8 @@ def build_status() -> dict[str, Any]:
     report: dict[str, Any] = {
         "python": sys.executable,
         "python_version": platform.python_version(),
+        "pid": os.getpid(),
+        "autoseed_command": restart.is_autoseed_command(),
         "autoseed_version": installed_version(),
         "start_files": _installed_start_files(),
         "hook": _hook_state(),
@@ -213,6 +217,13 @@ def format_status(report: dict[str, Any]) -> str:
     version = report["autoseed_version"] or NOT_INSTALLED
     lines = [
         f"autoseed {version} for {report['python']} (Python {report['python_version']})",
+        (
+            f"describes: this autoseed command itself (pid {report['pid']}), so what a script "
+            "started with the same environment and working directory gets; a running "
+            "notebook kernel describes itself with %autoseed"
+            if report["autoseed_command"]
+            else f"describes: this process (pid {report['pid']})"
+        ),
         "start-up files: " + (", ".join(report["start_files"]) or "none installed"),
         f"start-up hook: {report['hook']}",
     ]
