@@ -64,6 +64,8 @@ def load_settings(
     return collect_settings(environ, file_settings), problems
 
 
+TRACE_VARIABLE = "_AUTOSEED_TRACE"  # autoseed/trace.py; not imported unless it is set
+
 # The configuration error the start-up hook met in this process, if any (for `autoseed status`).
 startup_error: ConfigError | None = None
 
@@ -107,6 +109,17 @@ def activate_from_startup(
     if plan.effective_seed is not None:
         # Waits for IPython's import; never imports it (autoseed/ipython.py says why).
         hook.when_imported("IPython.core.interactiveshell", _prepare_ipython)
+    if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
+        hook.when_imported("torch", _start_tracing)
+
+
+def _start_tracing(torch: "ModuleType") -> None:
+    try:
+        from autoseed.trace import start_tracing
+
+        start_tracing(torch)
+    except Exception as exc:  # runs inside the user's import of torch: report, never raise
+        warn(f"could not trace torch operators: {type(exc).__name__}: {exc}")
 
 
 def _prepare_ipython(interactiveshell: "ModuleType") -> None:

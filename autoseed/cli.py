@@ -32,6 +32,7 @@ EXAMPLES = {
           autoseed verify -- python train.py
           autoseed verify --runs 3 --seed 7 --compare out/metrics.json -- python train.py
           autoseed verify --baseline -- python examples/legacy_train.py
+          autoseed verify --explain -- python train.py   # why and where runs differ
         """,
     "install": """
         examples:
@@ -101,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--baseline", action="store_true", help="also run twice unseeded: does it vary at all?"
     )
+    verify.add_argument(
+        "--explain",
+        action="store_true",
+        help="when runs differ, say why (which fix makes them repeat) and where (the first "
+        "torch operator whose result differs)",
+    )
+    verify.add_argument("--json", action="store_true", help="print the whole report as JSON")
     verify.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
 
     install = _command(commands, "install", "write autoseed.pth into a site directory")
@@ -153,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = _command_after_dashes(parser, list(args.argv))
         return verifier.verify(
             command, runs=args.runs, seed_word=args.seed, compare=args.compare,
-            baseline=args.baseline,
+            baseline=args.baseline, explain=args.explain, as_json=args.json,
         )  # fmt: skip
     directory = installer.site_directory(user=args.user, target=args.target)
     if args.command == "install":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from autoseed._startup import warn
 from autoseed.config import SEED_VARIABLE
@@ -44,7 +46,7 @@ def _modified(path: str) -> int | None:
         return None
 
 
-def _run_once(
+def run_once(
     command: list[str], env: Mapping[str, str], compare: list[str], label: str
 ) -> RunOutcome:
     sys.stderr.write(f"autoseed: verify: {label}...")
@@ -103,7 +105,7 @@ def first_difference(name: str, first: bytes | None, other: bytes | None, run: i
     return f"{name} differs from run 1 in run {run}, first at line {line + 1}:\n{shown}"
 
 
-def _differences(outcomes: list[RunOutcome]) -> str | None:
+def differences(outcomes: list[RunOutcome]) -> str | None:
     first = outcomes[0]
     for run, outcome in enumerate(outcomes[1:], 2):
         for name, data in first.outputs.items():
@@ -119,51 +121,90 @@ def _unseeded_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def verify(
-    command: list[str], *, runs: int, seed_word: str | None, compare: list[str], baseline: bool
+    command: list[str],
+    *,
+    runs: int,
+    seed_word: str | None,
+    compare: list[str],
+    baseline: bool,
+    explain: bool = False,
+    as_json: bool = False,
 ) -> int:
     """0: reproducible; 1: not (or the command failed).
 
     Each run gets the user's own environment plus ``AUTOSEED``, and nothing else: the verdict
-    is about ``AUTOSEED=N CMD`` exactly as the user types it, hash seed included.
+    is about ``AUTOSEED=N CMD`` exactly as the user types it, hash seed included. ``explain``
+    says why and where seeded runs differ; ``as_json`` prints the whole report as JSON.
     """
+    report: dict[str, Any] = {"command": command, "seed": None, "verdict": "failed"}
+    status = _verify(command, runs, seed_word, compare, baseline, explain, report)
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        print("\n".join(report.get("lines", [])))
+    return status
+
+
+def _verify(
+    command: list[str],
+    runs: int,
+    seed_word: str | None,
+    compare: list[str],
+    baseline: bool,
+    explain: bool,
+    report: dict[str, Any],
+) -> int:
+    lines: list[str] = report.setdefault("lines", [])
     prepared = prepare_seeded_run(seed_word, fix_hash_seed=False)
     if prepared is None:
         return 1
     seed, env = prepared
+    report["seed"] = seed
     try:
         outcomes = [
-            _run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})")
+            run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})")
             for i in range(1, runs + 1)
         ]
         bare = _unseeded_environment(environment_before_autoseed())
         unseeded = [
-            _run_once(command, bare, compare, f"unseeded run {i} of 2") for i in (1, 2) if baseline
+            run_once(command, bare, compare, f"unseeded run {i} of 2") for i in (1, 2) if baseline
         ]
     except FileNotFoundError:
         warn(f"verify: command not found: {command[0]}")
+        report["verdict"] = "command not found"
         return 1
+    report["run_seconds"] = [round(outcome.seconds, 3) for outcome in outcomes + unseeded]
     failed = [(i, o) for i, o in enumerate(outcomes + unseeded, 1) if o.status != 0]
     if failed:
         run, outcome = failed[0]
         tail = outcome.stderr.decode(errors="replace").strip().splitlines()[-5:]
-        print(f"failed: run {run} exited with status {outcome.status}")
-        print("\n".join(f"  {line}" for line in tail))
+        lines.append(f"failed: run {run} exited with status {outcome.status}")
+        lines.extend(f"  {line}" for line in tail)
         return 1
     for run, outcome in enumerate(outcomes + unseeded, 1):
         for path, why in outcome.unwritten.items():
-            print(f"failed: run {run} did not write {path}: {why}")
+            lines.append(f"failed: run {run} did not write {path}: {why}")
             return 1
-    difference = _differences(outcomes)
+    difference = differences(outcomes)
+    report["verdict"] = "reproducible" if difference is None else "not reproducible"
+    report["difference"] = difference
     if difference is None:
-        print(f"reproducible ({runs} runs, {SEED_VARIABLE}={seed})")
+        lines.append(f"reproducible ({runs} runs, {SEED_VARIABLE}={seed})")
     else:
-        print(f"not reproducible ({SEED_VARIABLE}={seed}): {difference}")
+        lines.append(f"not reproducible ({SEED_VARIABLE}={seed}): {difference}")
     if unseeded:
-        if _differences(unseeded) is None:
-            print(
+        report["baseline_varies"] = differences(unseeded) is not None
+        if not report["baseline_varies"]:
+            lines.append(
                 "baseline: the same output without a seed too, so the verdict says little: "
                 "the command does not depend on randomness, or seeds itself"
             )
         else:
-            print("baseline: without a seed the output varies, so seeding is what fixes it")
+            lines.append("baseline: without a seed the output varies, so seeding is what fixes it")
+    if explain and difference is not None:
+        from autoseed import explainer
+
+        report["why"] = explainer.explain_why(command, env, compare, seed)
+        report["where"] = explainer.explain_where(command, env, compare)
+        lines.append(explainer.format_explanation(report["why"], report["where"]))
     return 0 if difference is None else 1

@@ -1,0 +1,135 @@
+"""`autoseed verify --explain`, through the installed command, on small scripts written here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import LEGACY_SCRIPT, Venv, check, clean_env, describe, run
+
+pytestmark = pytest.mark.slow
+
+
+def explain(venv: Venv, script: Path, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
+    result = run(
+        [str(venv.bin / "autoseed"), "verify", "--explain", *extra, "--",
+         str(venv.python), str(script)],
+        env=clean_env(**env), cwd=script.parent, timeout=600,
+    )  # fmt: skip
+    assert "Traceback" not in result.stdout, describe(result)
+    return result
+
+
+def write(tmp_path: Path, name: str, source: str) -> Path:
+    path = tmp_path / name
+    path.write_text(source)
+    return path
+
+
+def test_an_unseeded_torch_generator_is_found_at_its_line(installed: Venv, tmp_path: Path) -> None:
+    script = write(tmp_path, "generator.py", (
+        "import torch\n"
+        "g = torch.Generator()\n"
+        "g.seed()\n"
+        "x = torch.ones(3) * 2\n"
+        "noise = torch.rand(3, generator=g)\n"
+        "print((x + noise).sum().item())\n"
+    ))  # fmt: skip
+    result = explain(installed, script)
+    assert result.returncode == 1, describe(result)
+    out = result.stdout
+    assert "none of the fixes autoseed knows makes the runs repeat" in out, describe(result)
+    assert f"  {script}:5: noise = torch.rand(3, generator=g)\n" in out, describe(result)
+    assert "a random operator: a generator autoseed did not seed" in out
+    assert f"call before it: {script}:4: aten.mul.Tensor" in out
+
+
+def test_a_clock_value_entering_a_tensor_is_named(installed: Venv, tmp_path: Path) -> None:
+    script = write(tmp_path, "clock.py", (
+        "import time, torch\n"
+        "w = torch.randn(3)\n"
+        "t = torch.tensor([time.time() % 1.0])\n"
+        "print((w * t).sum().item())\n"
+    ))  # fmt: skip
+    out = explain(installed, script).stdout
+    assert f"  {script}:3: t = torch.tensor([time.time() % 1.0])\n" in out, out
+    assert "the value came from outside torch's generators (the clock" in out, out
+
+
+def test_an_unseeded_numpy_generator_names_the_setting(installed: Venv, tmp_path: Path) -> None:
+    script = write(
+        tmp_path, "rng.py", "import numpy as np\nprint(np.random.default_rng().random())\n"
+    )
+    result = explain(installed, script, "--json")
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "not reproducible", describe(result)
+    fixes = {attempt["fix"]: attempt["repeats"] for attempt in report["why"]}
+    assert fixes["AUTOSEED_NUMPY_GENERATORS=1"] is True, fixes
+    assert not any(repeats for fix, repeats in fixes.items() if "NUMPY" not in fix), fixes
+    assert report["where"] == {"available": True, "used_torch": False}
+
+
+def test_a_hash_order_vocabulary_names_the_hash_seed(installed: Venv, tmp_path: Path) -> None:
+    script = write(tmp_path, "vocab.py", (
+        "words = 'the quick brown fox jumps over the lazy dog'.split()\n"
+        "print(list(set(words)))\n"
+    ))  # fmt: skip
+    result = explain(installed, script, "--runs", "4", AUTOSEED_HASHSEED="keep")
+    assert result.returncode == 1, describe(result)
+    (line,) = [line for line in result.stdout.splitlines() if "PYTHONHASHSEED=" in line]
+    assert line.endswith("the runs repeat: this fixes it"), describe(result)
+
+
+def test_a_dataloader_worker_whose_data_differs_is_named(installed: Venv, tmp_path: Path) -> None:
+    script = write(tmp_path, "workers.py", (
+        "import random, torch\n"
+        "from torch.utils.data import DataLoader, Dataset\n"
+        "class Data(Dataset):\n"
+        "    def __len__(self):\n"
+        "        return 4\n"
+        "    def __getitem__(self, index):\n"
+        "        worker = torch.utils.data.get_worker_info().id\n"
+        "        value = random.Random().random() if worker == 1 else 0.5\n"
+        "        return torch.tensor([value])\n"
+        "if __name__ == '__main__':\n"
+        "    loader = DataLoader(Data(), batch_size=2, num_workers=2,\n"
+        "                        multiprocessing_context='spawn')\n"
+        "    print([batch.sum().item() for batch in loader])\n"
+    ))  # fmt: skip
+    report = json.loads(explain(installed, script, "--json").stdout)
+    found = report["where"]["difference"]
+    assert found["process"] == "rank0-worker1", report["where"]
+    assert found["kind"] == "outside data"
+    assert (
+        found["call"]["source"] == "value = random.Random().random() if worker == 1 else 0.5"
+        or found["call"]["source"] == "return torch.tensor([value])"
+    ), found
+
+
+def test_a_reproducible_script_is_not_explained(installed: Venv, tmp_path: Path) -> None:
+    script = write(tmp_path, "fine.py", "import torch\nprint(torch.randn(3).sum().item())\n")
+    result = explain(installed, script)
+    assert result.returncode == 0, describe(result)
+    assert result.stdout.startswith("reproducible (2 runs") and "why:" not in result.stdout
+    assert "with " not in result.stderr, "no fix was tried"
+
+
+def test_the_trace_does_not_change_the_run(installed: Venv, tmp_path: Path) -> None:
+    plain = check(installed.run(str(LEGACY_SCRIPT), env=clean_env(AUTOSEED="1024")))
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    traced = check(
+        installed.run(
+            str(LEGACY_SCRIPT), env=clean_env(AUTOSEED="1024", _AUTOSEED_TRACE=str(traces))
+        )
+    )
+    assert traced.stdout == plain.stdout, describe(traced)
+    files = os.listdir(traces)
+    (main,) = [name for name in files if name.endswith("-main.trace")]
+    lines = (traces / main).read_text().splitlines()
+    assert len(lines) > 100 and all(line.count("\t") == 3 for line in lines), lines[:3]
+    assert any(str(LEGACY_SCRIPT) in line for line in lines)
