@@ -133,3 +133,46 @@ def test_the_trace_does_not_change_the_run(installed: Venv, tmp_path: Path) -> N
     lines = (traces / main).read_text().splitlines()
     assert len(lines) > 100 and all(line.count("\t") == 3 for line in lines), lines[:3]
     assert any(str(LEGACY_SCRIPT) in line for line in lines)
+
+
+ROBUST = """
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+x = torch.randn(4, 4)
+print(x.t().contiguous().sum().item())            # a view, then a copy of a non-contiguous one
+y = x.clone()
+y.add_(1).mul_(2)                                 # in-place operators
+print(y.sum().item(), torch.split(x, 2)[1].sum().item())  # an operator returning a list
+print(x.shape[0], x.max().item(), x.argmax().item())      # non-tensor results
+print((x > 0).sum().item(), torch.arange(5).sum().item())  # bool and integer tensors
+z = torch.complex(x, x)
+print(z.abs().sum().item())                       # complex
+s = x.to_sparse()
+print(s._nnz() >= 0)                              # sparse
+m = torch.empty(3, device="meta")
+print((m + 1).shape)                              # meta
+with FlopCounterMode(display=False) as counter:   # the user's own dispatch mode on top of ours
+    (x @ x).sum()
+print(counter.get_total_flops())
+compiled = torch.compile(lambda t: t * 2 + 1)
+try:
+    print(compiled(x).sum().item())
+except Exception as error:                        # no compiler here: not the trace's business
+    print("compile unavailable", type(error).__name__)
+"""
+
+
+def test_the_trace_copes_with_every_kind_of_operator_and_mode(
+    installed: Venv, tmp_path: Path
+) -> None:
+    script = write(tmp_path, "robust.py", ROBUST)
+    plain = check(installed.run(str(script), env=clean_env(AUTOSEED="3"), timeout=300))
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    env = clean_env(AUTOSEED="3", _AUTOSEED_TRACE=str(traces))
+    traced = check(installed.run(str(script), env=env, timeout=300))
+    assert traced.stdout == plain.stdout and "autoseed" not in traced.stderr, describe(traced)
+    text = "".join(path.read_text() for path in traces.iterdir())
+    for operator in ("aten.add_.Tensor", "aten.split.Tensor", "aten.mm.default", "meta"):
+        assert operator in text, operator
