@@ -58,11 +58,13 @@ def run() -> None:
         located = None if handover is not None else locate_env_file(environ)
         if not asked and located is None:
             return
-        from autoseed.envhead import read_env_file_head
+        env_file = None
+        if located is not None:
+            from autoseed.envhead import read_env_file_head
 
-        env_file = read_env_file_head(located)
-        if not asked and not (env_file and env_file.mentions_autoseed):
-            return
+            env_file = read_env_file_head(located)
+            if not asked and not (env_file and env_file.mentions_autoseed):
+                return
         if handover is None and not (env_file and env_file.has_news):
             from autoseed.restart import restart_early  # returns only when it did not restart
 

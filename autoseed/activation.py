@@ -13,7 +13,6 @@ from autoseed.config import (
     collect_settings,
     resolve_config,
 )
-from autoseed.envhead import EnvFileHead, read_env_file_head
 from autoseed.seeding import apply_plan, refuse_unseeded_imports
 
 TYPE_CHECKING = False
@@ -21,8 +20,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import ModuleType
 
+    from autoseed.envhead import EnvFileHead
 
-def read_file_settings(env_file: EnvFileHead | None) -> tuple[dict[str, Setting], list[str]]:
+
+def read_file_settings(env_file: "EnvFileHead | None") -> tuple[dict[str, Setting], list[str]]:
     """The ``.env`` file's ``AUTOSEED*`` settings, and problems to report.
 
     Raises :class:`ConfigError` when ``AUTOSEED_ENV_FILE`` names a file that cannot be read; a
@@ -48,7 +49,7 @@ def read_file_settings(env_file: EnvFileHead | None) -> tuple[dict[str, Setting]
     return settings_from_env_file(env_file)
 
 
-def describe_foreign_owner(env_file: EnvFileHead) -> str:
+def describe_foreign_owner(env_file: "EnvFileHead") -> str:
     return (
         f"{env_file.path} is ignored: it belongs to another user (uid {env_file.foreign_owner}), "
         f"and only your own or root's .env files configure your processes; name it in "
@@ -57,7 +58,7 @@ def describe_foreign_owner(env_file: EnvFileHead) -> str:
 
 
 def load_settings(
-    environ: "Mapping[str, str]", env_file: EnvFileHead | None
+    environ: "Mapping[str, str]", env_file: "EnvFileHead | None"
 ) -> tuple[dict[str, Setting], list[str]]:
     """Collect the environment's and the ``.env`` file's settings, and problems to report."""
     file_settings, problems = read_file_settings(env_file)
@@ -72,13 +73,15 @@ startup_error: ConfigError | None = None
 
 def resolve_environment(environ: "Mapping[str, str]") -> tuple[SeedPlan, list[str]]:
     """The plan that ``environ`` and its ``.env`` file ask for, and the problems met on the way."""
+    from autoseed.envhead import read_env_file_head
+
     located = _startup.locate_env_file(environ)
     settings, problems = load_settings(environ, read_env_file_head(located))
     return resolve_config(settings, environ), problems
 
 
 def activate_from_startup(
-    environ: "Mapping[str, str]", env_file: EnvFileHead | None, handover: str | None
+    environ: "Mapping[str, str]", env_file: "EnvFileHead | None", handover: str | None
 ) -> None:
     """Resolve, report and apply the configuration; an invalid one refuses numpy and torch.
 

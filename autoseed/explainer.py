@@ -27,8 +27,8 @@ def candidate_fixes(seed: int, environ: Mapping[str, str]) -> list[tuple[str, st
     """Each fix autoseed knows: a short name, what it means, and the environment change."""
     known = [
         (f"{HASH_SEED_VARIABLE}={seed}",
-         "the hash seed: string hashing and set order (leave AUTOSEED_HASHSEED at its default, "
-         "reexec, or launch with `autoseed run`)", {HASH_SEED_VARIABLE: str(seed)}),
+         "string hashing and set order; leave AUTOSEED_HASHSEED at its default, reexec, or "
+         "launch with `autoseed run`", {HASH_SEED_VARIABLE: str(seed)}),
         ("AUTOSEED_NUMPY_GENERATORS=1", "an unseeded np.random.default_rng()",
          {"AUTOSEED_NUMPY_GENERATORS": "1"}),
         ("AUTOSEED_DETERMINISTIC=1", "nondeterministic kernels", {"AUTOSEED_DETERMINISTIC": "1"}),
