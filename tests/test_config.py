@@ -180,6 +180,7 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
         "AUTOSEED_DETERMINISTIC": "0",
         "AUTOSEED_RANK_OFFSET": "0",
         "AUTOSEED_NUMPY_GENERATORS": "0",
+        "AUTOSEED_PYTEST": "1",
         "AUTOSEED_VERBOSE": "1",
         "AUTOSEED_HASHSEED": "reexec",
         "AUTOSEED_ENV_FILE": "none",
