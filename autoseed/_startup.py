@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 SETTING_PREFIX = "AUTOSEED"
 ENV_FILE_VARIABLE = "AUTOSEED_ENV_FILE"
 # Private hand-overs start with "_" so that they never look like settings: the resolved
-# configuration for the restarted interpreter (consumed and removed at once), and the number
-# drawn for AUTOSEED=random (kept, so that children resolving the same setting agree).
+# configuration for the restarted interpreter (consumed and removed at once), the number
+# drawn for AUTOSEED=random (kept, so that children resolving the same setting agree), and
+# the trace directory of `autoseed verify --explain`'s traced runs (autoseed/trace.py).
 HANDOVER_VARIABLE = "_AUTOSEED_HANDOVER"
 DRAWN_SEED_VARIABLE = "_AUTOSEED_DRAWN"
+TRACE_VARIABLE = "_AUTOSEED_TRACE"
 
 _started = False
 # The hand-over this interpreter was restarted with (None: not restarted by autoseed).
@@ -34,12 +36,20 @@ def looks_like_setting(text: str) -> bool:
     # Any one-letter change leaves AUTO or SEED intact: the cheap test that most names fail.
     if ("AUTO" not in name and "SEED" not in name) or text.startswith("_AUTOSEED"):
         return False  # (the private hand-overs above are not settings)
-    name, expected = name.replace("_", ""), SETTING_PREFIX
+    return one_letter_apart(name.replace("_", ""), SETTING_PREFIX, prefix=True)
+
+
+def one_letter_apart(name: str, expected: str, *, prefix: bool = False) -> bool:
+    """Whether ``name`` is ``expected`` (or, with ``prefix``, starts with it) but for at most one
+    letter replaced, left out or added."""
     i = 0
     while i < len(expected) and i < len(name) and name[i] == expected[i]:
         i += 1
-    return i == len(expected) or any(
-        name[i + skipped :].startswith(expected[i + missing :])
+    if i == len(expected):
+        return prefix or len(name) - i <= 1
+    rest_matches = str.startswith if prefix else str.__eq__
+    return any(
+        rest_matches(name[i + skipped :], expected[i + missing :])
         for skipped, missing in ((1, 1), (0, 1), (1, 0))  # replaced, left out, added
     )
 

@@ -1,7 +1,7 @@
 """Turn the start-up configuration (environment and ``.env``) into an applied plan."""
 
 from autoseed import _startup, hook, restart
-from autoseed._startup import ENV_FILE_VARIABLE, warn
+from autoseed._startup import ENV_FILE_VARIABLE, TRACE_VARIABLE, warn
 from autoseed.config import (
     ENVIRONMENT,
     HASH_SEED_MODE_VARIABLE,
@@ -64,8 +64,6 @@ def load_settings(
     file_settings, problems = read_file_settings(env_file)
     return collect_settings(environ, file_settings), problems
 
-
-TRACE_VARIABLE = "_AUTOSEED_TRACE"  # autoseed/trace.py; not imported unless it is set
 
 # The configuration error the start-up hook met in this process, if any (for `autoseed status`).
 startup_error: ConfigError | None = None
@@ -146,7 +144,7 @@ def restart_for_hash_seed(
     ``AUTOSEED_VERBOSE`` or an explicit ``AUTOSEED_HASHSEED=reexec`` (``status`` always says).
     """
     seed = plan.effective_seed
-    if seed is None or not plan.reexec or restart.hash_seed_is_fixed(dict(environ)):
+    if seed is None or not plan.reexec or restart.hash_seed_is_fixed(environ):
         return
     # A drawn seed is said once: here, just before the restart, or by apply_plan if none.
     drawn = f"{SEED_VARIABLE}={plan.seed}" if plan.seed_drawn and not plan.seed_inherited else None
@@ -155,7 +153,7 @@ def restart_for_hash_seed(
     )
     reason = restart.restart(seed, handover, plan.drawn_seed_environment(), announce=drawn)
     explicit = plan.settings.get(HASH_SEED_MODE_VARIABLE)
-    if reason == restart.AUTOSEED_COMMAND:
+    if reason == restart.THE_COMMAND_ITSELF:
         return
     if plan.verbose or (explicit is not None and explicit.raw.strip().casefold() == REEXEC_WORD):
         warn(f"{HASH_SEED_MODE_VARIABLE}: no restart, {reason}; hash() stays randomized here")

@@ -12,7 +12,14 @@ from autoseed._startup import (
     DRAWN_SEED_VARIABLE,
     ENV_FILE_VARIABLE,
     looks_like_setting,
+    one_letter_apart,
 )
+
+# Re-exported: the configuration is where the rest of the package looks these names up.
+from autoseed.restart import HASH_SEED_MODE_VARIABLE as HASH_SEED_MODE_VARIABLE
+from autoseed.restart import MAX_SEED as MAX_SEED
+from autoseed.restart import RANK_OFFSET_VARIABLE as RANK_OFFSET_VARIABLE
+from autoseed.restart import REEXEC_WORD as REEXEC_WORD
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,9 +32,7 @@ if TYPE_CHECKING:
 SEED_VARIABLE = "AUTOSEED"
 CUDNN_VARIABLE = "AUTOSEED_CUDNN"
 VERBOSE_VARIABLE = "AUTOSEED_VERBOSE"
-HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
 DETERMINISTIC_VARIABLE = "AUTOSEED_DETERMINISTIC"
-RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
 NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 PYTEST_VARIABLE = "AUTOSEED_PYTEST"
 KNOWN_VARIABLES = (
@@ -44,7 +49,6 @@ KNOWN_VARIABLES = (
 # Where the global rank of a distributed process is found, first match wins.
 RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
 
-MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 SEED_OFF_WORDS = ("", "off", "none", "false", "no")
@@ -61,7 +65,6 @@ SEED_ACCEPTS = (
 FLAG_ACCEPTS = f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (empty means off)"
 WARN_WORD = "warn"
 DETERMINISTIC_ACCEPTS = f"{'/'.join(TRUE_WORDS)}, {WARN_WORD!r} or {'/'.join(FALSE_WORDS)}"
-REEXEC_WORD = "reexec"
 KEEP_WORD = "keep"
 HASH_SEED_MODE_ACCEPTS = (
     f"{REEXEC_WORD!r} or {'/'.join(TRUE_WORDS)} (restart once with PYTHONHASHSEED set), "
@@ -308,20 +311,10 @@ def _squeezed(name: str) -> str:
     return name.upper().replace("_", "")
 
 
-def _one_edit_apart(first: str, second: str) -> bool:
-    """Whether one letter replaced, left out or added turns ``first`` into ``second``."""
-    if abs(len(first) - len(second)) > 1:
-        return False
-    i = 0
-    while i < min(len(first), len(second)) and first[i] == second[i]:
-        i += 1
-    return first[i + 1 :] in (second[i + 1 :], second[i:]) or first[i:] == second[i + 1 :]
-
-
 def meant_variable(variable: str) -> str | None:
     """The known setting that ``variable`` is a misspelling of, if it is near enough to one."""
     for known in KNOWN_VARIABLES:
-        if _squeezed(variable) == _squeezed(known) or _one_edit_apart(variable.upper(), known):
+        if _squeezed(variable) == _squeezed(known) or one_letter_apart(variable.upper(), known):
             return known
     return None
 

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-from autoseed.activation import TRACE_VARIABLE
+from autoseed._startup import TRACE_VARIABLE
 from autoseed.restart import HASH_SEED_VARIABLE, hash_seed_is_fixed
 from autoseed.trace import TRUNCATED, dispatch_mode_class
 from autoseed.verifier import RunOutcome, differences, run_once
@@ -38,7 +38,7 @@ def candidate_fixes(seed: int, environ: Mapping[str, str]) -> list[tuple[str, st
     # A fix already in force cannot be what is missing.
     return [
         fix for fix in known
-        if not (HASH_SEED_VARIABLE in fix[2] and hash_seed_is_fixed(dict(environ)))
+        if not (HASH_SEED_VARIABLE in fix[2] and hash_seed_is_fixed(environ))
         and any(environ.get(key) != value for key, value in fix[2].items())
     ]  # fmt: skip
 

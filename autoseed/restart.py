@@ -16,21 +16,29 @@ import sys
 
 from autoseed._startup import HANDOVER_VARIABLE, SETTING_PREFIX, warn
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# Defined here, not in config.py, because the early restart reads them before config.py is
+# imported; config.py takes them from here.
 HASH_SEED_VARIABLE = "PYTHONHASHSEED"
 HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
 RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
+REEXEC_WORD = "reexec"
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 
 # Why this process did not restart although a seed was in force (for `autoseed status`).
 not_restarted_because: "str | None" = None
 
 
-def hash_seed_is_fixed(environ: "dict[str, str] | os._Environ[str]") -> bool:
+def hash_seed_is_fixed(environ: "Mapping[str, str]") -> bool:
     """Whether ``PYTHONHASHSEED`` holds a number (``random`` or unset leave hashing random)."""
     value = environ.get(HASH_SEED_VARIABLE, "").strip()
     return value.isascii() and value.isdigit()
 
 
-AUTOSEED_COMMAND = "this is the autoseed command, which needs no hash seed of its own"
+THE_COMMAND_ITSELF = "this is the autoseed command, which needs no hash seed of its own"
 
 
 def is_autoseed_command() -> bool:
@@ -44,7 +52,7 @@ def is_autoseed_command() -> bool:
 def why_not_safe() -> "str | None":
     """The reason a restart is not safe (or not wanted) in this process, or ``None``."""
     if is_autoseed_command():
-        return AUTOSEED_COMMAND
+        return THE_COMMAND_ITSELF
     if os.name != "posix":
         return "a restart replaces the process only on POSIX"
     if not getattr(sys, "orig_argv", None) or not sys.executable:
@@ -68,8 +76,8 @@ def restart_early(environ: "os._Environ[str]") -> None:
         seed.isascii()
         and seed.isdigit()
         and len(seed) <= 10
-        and int(seed) < 2**32
-        and environ.get(HASH_SEED_MODE_VARIABLE, "reexec").strip().casefold() == "reexec"
+        and int(seed) <= MAX_SEED
+        and environ.get(HASH_SEED_MODE_VARIABLE, REEXEC_WORD).strip().casefold() == REEXEC_WORD
         and RANK_OFFSET_VARIABLE not in environ
         and not hash_seed_is_fixed(environ)
         and why_not_safe() is None

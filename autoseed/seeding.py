@@ -133,7 +133,7 @@ def _watch_third_party(plan: SeedPlan) -> None:
         _watch(_found_third_party(), plan)
 
 
-def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
+def apply_plan(plan: SeedPlan, *, export: bool = True, third_party_now: bool = False) -> None:
     """Seed what is imported now and what is imported later; replaces any earlier plan.
 
     ``export`` puts the settings into ``os.environ`` for children, as ``load_dotenv()`` would:
@@ -141,6 +141,7 @@ def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
     ``.env`` must configure only the processes started where that file applies (a Jupyter
     server's kernels, an IDE's helpers run elsewhere). Children always get what they cannot
     resolve themselves: the hash seed, and the number drawn for ``AUTOSEED=random``.
+    ``third_party_now`` seeds third-party libraries at once instead of at the next import.
     """
     global _plan, _environment_before_export
     hook.forget(sorted(_watched))
@@ -148,13 +149,13 @@ def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
     _plan = plan
     if not plan.active:
         return
-    exported = plan.exported_environment() if export else {}
-    exported.update(plan.drawn_seed_environment())
+    settings = plan.exported_environment()
+    exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
     if _environment_before_export is None:
         _environment_before_export = {
             key: os.environ.get(key)
             for key in (
-                *plan.exported_environment(),
+                *settings,
                 DRAWN_SEED_VARIABLE,
                 HASH_SEED_VARIABLE,
                 CUBLAS_WORKSPACE_VARIABLE,
@@ -171,7 +172,9 @@ def apply_plan(plan: SeedPlan, *, export: bool = True) -> None:
     if plan.seed_drawn and not plan.seed_inherited and not is_autoseed_command():
         warn(f"{SEED_VARIABLE}={plan.seed}")
     _watch(BUILT_IN_SEEDERS, plan)
-    if plan.seed is not None:
+    if plan.seed is not None and third_party_now:
+        _watch_third_party(plan)
+    elif plan.seed is not None:
         # Looking for third-party seeders costs a scan of sys.path (and importlib.metadata where
         # a distribution declares one): defer it to the next import, so that an interpreter
         # that imports nothing more never pays.
@@ -182,8 +185,7 @@ def reseed_everything(plan: SeedPlan) -> None:
     """Seed every library autoseed seeds (third-party ones included) again, now, with ``plan``;
     one imported later gets it at its import. For a fresh start inside a running process: a
     notebook's first cell, each test. Exports nothing."""
-    apply_plan(plan, export=False)
-    _watch_third_party(plan)
+    apply_plan(plan, export=False, third_party_now=True)
 
 
 def seed_imported(plan: SeedPlan, *, skip: tuple[str, ...] = ()) -> None:

@@ -194,7 +194,7 @@ def _hash_seed(plan: SeedPlan, environ: dict[str, str]) -> dict[str, Any] | None
         why = f"{HASH_SEED_MODE_VARIABLE}={plan.settings[HASH_SEED_MODE_VARIABLE].raw!r}"
     else:
         why = restart.not_restarted_because or restart.why_not_safe() or "no restart happened"
-        if why == restart.AUTOSEED_COMMAND:
+        if why == restart.THE_COMMAND_ITSELF:
             return {"value": environ.get(variable), "repeats": True, "how": (
                 "unset; a script started with this configuration restarts once with "
                 f"{variable}={seed}, so hash() and set order repeat"

@@ -21,7 +21,7 @@ import sys
 import sysconfig
 from typing import Any
 
-from autoseed.activation import TRACE_VARIABLE
+from autoseed._startup import TRACE_VARIABLE
 
 CALL_LIMIT = 200_000
 # Operators whose output is uninitialised memory (its bytes are whatever was there before).
