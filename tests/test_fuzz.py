@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autoseed
+from autoseed._startup import looks_like_setting
 from autoseed.config import (
     KNOWN_VARIABLES,
     MAX_SEED,
@@ -63,10 +64,17 @@ def test_any_rank_gives_a_plan_or_a_config_error(rank_variable: str, rank: str) 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(content=st.binary(max_size=4096) | st.text(max_size=2048).map(str.encode))
 def test_any_env_file_content_parses_without_raising(content: bytes) -> None:
-    settings_found, problems = settings_from_env_file(
-        EnvFileHead(str(Path("/project/.env")), explicit=False, data=b"AUTOSEED=1\n" + content)
-    )
-    assert all(name.startswith("AUTOSEED") for name in settings_found)
+    """Any bytes give settings, or one single-line ConfigError naming the file and line: a line
+    that sets an AUTOSEED* key but cannot be parsed is an invalid value, never skipped."""
+    try:
+        settings_found, problems = settings_from_env_file(
+            EnvFileHead(str(Path("/project/.env")), explicit=False, data=b"AUTOSEED=1\n" + content)
+        )
+    except ConfigError as error:
+        assert "\n" not in str(error) and "(/project/.env, line " in str(error), str(error)
+        return
+    # Names that only look like settings are kept, to be reported as misspellings.
+    assert all(looks_like_setting(name) for name in settings_found)
     assert all("\n" not in problem for problem in problems)
 
 
