@@ -46,6 +46,9 @@ def test_cudnn_flags() -> None:
 
 
 def test_records_say_what_was_seeded_and_from_where() -> None:
+    # numpy 2 imports numpy.random lazily: import it here, not by whichever test ran before
+    # (under pytest-xdist this test may be a worker's first).
+    assert np.random.__name__ == "numpy.random"
     plan = autoseed.seed_everything(77)
     assert autoseed.active_plan() is plan
     records = {record.library: record for record in autoseed.seeded()}
