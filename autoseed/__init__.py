@@ -5,6 +5,10 @@ sets the cudnn flags. In code, :func:`seed_everything` does the same through the
 
 This module stays light on purpose: ``autoseed.pth`` imports ``autoseed._startup`` in every
 interpreter, which imports this file first. The public names load on first use (PEP 562).
+
+PYTEST_DONT_REWRITE: pytest asks to rewrite the asserts of every distribution that declares a
+``pytest11`` plugin, and warns about any such module already imported, as this one is at
+start-up; with ``filterwarnings = error`` that warning stops the run. It has no asserts to rewrite.
 """
 
 TYPE_CHECKING = False
