@@ -3,12 +3,12 @@
 ``AUTOSEED=1024 python train.py`` seeds ``random``, numpy and torch at their first import and
 sets the cudnn flags. In code, :func:`seed_everything` does the same through the same functions.
 
-This module stays light on purpose: ``autoseed.pth`` imports ``autoseed._startup`` in every
-interpreter, which imports this file first. The public names load on first use (PEP 562).
+This module stays light on purpose: every module of the package imports it first, the start-up
+hand-over (``autoseed/startup.py``) included. The public names load on first use (PEP 562).
 
 PYTEST_DONT_REWRITE: pytest asks to rewrite the asserts of every distribution that declares a
-``pytest11`` plugin, and warns about any such module already imported, as this one is at
-start-up; with ``filterwarnings = error`` that warning stops the run. It has no asserts to rewrite.
+``pytest11`` plugin, and warns about any such module already imported, as this one is where
+autoseed is active; with ``filterwarnings = error`` that warning stops the run.
 """
 
 TYPE_CHECKING = False

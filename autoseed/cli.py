@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import textwrap
 from collections.abc import Sequence
 
-from autoseed import activation, installer, launcher, verifier
+from autoseed import installer, launcher, verifier
+from autoseed.config import ConfigError
+from autoseed.names import warn
 from autoseed.status import NOT_INSTALLED, build_status, format_status, installed_version
 
 EXAMPLES = {
@@ -140,33 +143,77 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(format_status(report))
         if report["error"]:
-            # The start-up hook of this very process may have said it already.
-            if str(activation.startup_error) != report["error"]:
-                print(f"autoseed: {report['error']}", file=sys.stderr)
+            warn(report["error"])
             return 1
-        # A misspelt name is a setting the user meant and the run would silently miss.
-        return 1 if report["misspelt"] else 0
+        # A misspelt name is a setting the user meant and the run would silently miss; an unmet
+        # request (a .env that asks but cannot be read, decoded or trusted) the same.
+        return 1 if report["misspelt"] or report["unmet"] else 0
     if args.command == "run":
-        words = list(args.argv)
-        if "--" not in words:
-            parser.error("run: put -- before the command: autoseed run 1024 -- python train.py")
-        split = words.index("--")
-        if split > 1:
-            parser.error(f"run: one SEED at most before --, got {words[:split]}")
-        command = _command_after_dashes(parser, words[split:])
-        return launcher.run_seeded(words[0] if split else None, command)
+        return _run(parser, list(args.argv))
     if args.command == "verify":
-        if args.runs < 2:
-            parser.error("--runs must be at least 2")
-        command = _command_after_dashes(parser, list(args.argv))
-        return verifier.verify(
-            command, runs=args.runs, seed_word=args.seed, compare=args.compare,
-            baseline=args.baseline, explain=args.explain, as_json=args.json,
-        )  # fmt: skip
+        return _verify(parser, args)
     directory = installer.site_directory(user=args.user, target=args.target)
     if args.command == "install":
-        return installer.install(directory, create=args.user, any_directory=args.any_directory)
+        return installer.install(directory, user=args.user, any_directory=args.any_directory)
     return installer.uninstall(directory)
+
+
+def _run(parser: argparse.ArgumentParser, words: list[str]) -> int:
+    if "--" not in words:
+        seed = f"{words[0]} " if len(words) == 1 else ""
+        parser.error(
+            "run: no command given; put it after --, e.g. "
+            f"autoseed run {seed or '[SEED] '}-- python train.py"
+        )
+    split = words.index("--")
+    if split > 1:
+        parser.error(f"run: one SEED at most before --, got {words[:split]}")
+    command = _command_after_dashes(parser, words[split:])
+    try:
+        _, env = launcher.prepare_seeded_run(words[0] if split else None, fix_hash_seed=True)
+    except ConfigError as error:
+        return _usage_error("run", error)
+    return launcher.run_seeded(env, command)
+
+
+class _Terminated(Exception):
+    """SIGTERM reached ``verify``: stop the running command and exit 143, as a shell would."""
+
+
+def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.runs < 2:
+        parser.error("--runs must be at least 2")
+    command = _command_after_dashes(parser, list(args.argv))
+    for path in args.compare:
+        if os.path.isdir(path):
+            parser.error(f"--compare takes a file that the command writes; {path} is a directory")
+    try:
+        seed, env = launcher.prepare_seeded_run(args.seed, fix_hash_seed=False)
+    except ConfigError as error:
+        return _usage_error("verify", error)
+
+    def terminated(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        return verifier.verify(
+            command, runs=args.runs, seed=seed, env=env, compare=args.compare,
+            baseline=args.baseline, explain=args.explain, as_json=args.json,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        warn("verify: interrupted; the running command was stopped")
+        return 128 + signal.SIGINT
+    except _Terminated:
+        warn("verify: terminated; the running command was stopped")
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _usage_error(command: str, error: ConfigError) -> int:
+    warn(f"{command}: {error}")
+    return 2
 
 
 def entry_point() -> None:

@@ -8,18 +8,18 @@ trap).
 
 import os
 
-from autoseed._startup import (
+from autoseed.names import (
     DRAWN_SEED_VARIABLE,
     ENV_FILE_VARIABLE,
     looks_like_setting,
-    one_letter_apart,
+    one_slip_apart,
 )
 
-# Re-exported: the configuration is where the rest of the package looks these names up.
-from autoseed.restart import HASH_SEED_MODE_VARIABLE as HASH_SEED_MODE_VARIABLE
-from autoseed.restart import MAX_SEED as MAX_SEED
-from autoseed.restart import RANK_OFFSET_VARIABLE as RANK_OFFSET_VARIABLE
-from autoseed.restart import REEXEC_WORD as REEXEC_WORD
+# Re-exported: the configuration is where the rest of the package looks the settings up.
+from autoseed.names import HASH_SEED_MODE_VARIABLE as HASH_SEED_MODE_VARIABLE
+from autoseed.names import MAX_SEED as MAX_SEED
+from autoseed.names import RANK_OFFSET_VARIABLE as RANK_OFFSET_VARIABLE
+from autoseed.names import REEXEC_WORD as REEXEC_WORD
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -88,6 +88,14 @@ class ConfigError(ValueError):
 ConfigError.__module__ = "autoseed"
 
 
+def shorten(text: str, limit: int = 40) -> str:
+    """``repr(text)``, cut to about ``limit`` characters, saying how long it really was: a
+    value is echoed so that the user recognises it, never to flood stderr."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
+
+
 class Setting:
     """One raw ``AUTOSEED*`` value and where it came from (``the environment`` or a file line)."""
 
@@ -100,7 +108,8 @@ class Setting:
 
     def invalid(self, accepts: str) -> ConfigError:
         return ConfigError(
-            f"{self.variable}={self.raw!r} (from {self.source}) is not valid; expected {accepts}"
+            f"{self.variable}={shorten(self.raw)} (from {self.source}) is not valid; "
+            f"expected {accepts}"
         )
 
     def __repr__(self) -> str:
@@ -312,9 +321,10 @@ def _squeezed(name: str) -> str:
 
 
 def meant_variable(variable: str) -> str | None:
-    """The known setting that ``variable`` is a misspelling of, if it is near enough to one."""
+    """The known setting that ``variable`` is a slip of (case, underscores, one slip of the hand
+    as :func:`one_slip_apart` defines it), if any."""
     for known in KNOWN_VARIABLES:
-        if _squeezed(variable) == _squeezed(known) or one_letter_apart(variable.upper(), known):
+        if variable != known and one_slip_apart(_squeezed(variable), _squeezed(known)):
             return known
     return None
 
@@ -387,9 +397,9 @@ def resolve_config(
     )
     return SeedPlan(
         seed,
-        cudnn="deterministic"
-        if deterministic != "off"
-        else cudnn or ("deterministic" if seed is not None else "keep"),
+        # An explicit mode wins (keep leaves the flags to torch, whose deterministic algorithms
+        # already choose deterministic cudnn kernels); else seeding implies deterministic.
+        cudnn=cudnn or ("deterministic" if seed is not None or deterministic != "off" else "keep"),
         deterministic=deterministic,
         rank=rank,
         numpy_generators=parse_flag(generators_setting) if generators_setting else False,

@@ -12,10 +12,9 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-from autoseed._startup import TRACE_VARIABLE
-from autoseed.restart import HASH_SEED_VARIABLE, hash_seed_is_fixed
+from autoseed.names import HASH_SEED_VARIABLE, TRACE_VARIABLE, hash_seed_is_fixed
+from autoseed.runs import RunOutcome, differences, run_once
 from autoseed.trace import TRUNCATED, dispatch_mode_class
-from autoseed.verifier import RunOutcome, differences, run_once
 
 RANDOM_OPERATORS = (
     "rand", "randn", "randint", "randperm", "bernoulli", "dropout", "normal", "uniform",

@@ -150,6 +150,15 @@ class PostImportFinder:
             self._refusals[name] = make_error
             self._install()
 
+    def cancel(self, name: str, callback: "ImportCallback") -> None:
+        with self._lock:
+            callbacks = self._callbacks.get(name, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+            if not callbacks:
+                self._callbacks.pop(name, None)
+            self._remove_when_idle()
+
     def forget(self, names: "Sequence[str] | None" = None) -> None:
         with self._lock:
             for name in list(self._callbacks) if names is None else names:
@@ -201,6 +210,11 @@ def before_next_import(callback: "Callable[[], None]") -> None:
 def refuse_import(name: str, make_error: "Callable[[], BaseException]") -> None:
     """Make every import of ``name`` raise ``make_error()`` before any of its code runs."""
     _finder.refuse(name, make_error)
+
+
+def cancel(name: str, callback: "ImportCallback") -> None:
+    """Drop one callback that :func:`when_imported` registered and has not called yet."""
+    _finder.cancel(name, callback)
 
 
 def forget(names: "Sequence[str] | None" = None) -> None:

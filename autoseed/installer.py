@@ -3,11 +3,11 @@
 For layouts where pip did not place them: a source checkout on PYTHONPATH, a user site, a
 system interpreter. Only files whose content is exactly autoseed's are ever removed.
 
-The wheel's ``autoseed.pth`` imports autoseed directly: pip puts the package beside it. A file
-written here may be read by interpreters that cannot import autoseed (the base interpreter
-reading a user site that a venv's autoseed wrote into; a checkout that left PYTHONPATH), where
-that line would make site.py print a traceback at every start: the line written here guards
-itself and does nothing when autoseed is not importable.
+The files are the wheel's: ``autoseed.pth``, ``autoseed.start`` and the gate they run,
+``_autoseed_startup.py``, all three side by side, so that the ``.pth`` line always imports. A
+directory may be read by interpreters that cannot import autoseed (the base interpreter
+reading a user site that a venv's autoseed wrote into; a checkout that left PYTHONPATH): there
+the gate says so in one line, at the first import of numpy or torch, when ``AUTOSEED`` is set.
 """
 
 from __future__ import annotations
@@ -17,23 +17,33 @@ import site
 import sys
 import sysconfig
 
-from autoseed._startup import warn
+from autoseed.names import warn
 
-# The same bytes as autoseed/startup_files/, which the wheel puts at the root of site-packages
-# (a test holds the two equal).
-WHEEL_START_FILES = {
-    "autoseed.pth": "import autoseed._startup; autoseed._startup.run()\n",
-    "autoseed.start": "autoseed._startup:run\n",
-}
-# What `autoseed install` writes. site.py executes only lines that start with "import"; the
-# exec string compiles in microseconds. PEP 829's .start entry (Python 3.15+) cannot guard itself.
-START_FILES = {
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+# In a source tree (and an editable install) the files lie in the package's startup_files/; an
+# installed wheel has them at the root of site-packages, beside the package.
+_WHERE_START_FILES_LIE = (os.path.join(_PACKAGE, "startup_files"), os.path.dirname(_PACKAGE))
+START_FILE_NAMES = ("autoseed.pth", "autoseed.start", "_autoseed_startup.py")
+# What `autoseed install` wrote before the gate left the package: removed by uninstall too.
+EARLIER_CONTENTS = {
     "autoseed.pth": (
+        "import autoseed._startup; autoseed._startup.run()\n",
         'import sys; exec("try:\\n import autoseed._startup as s\\nexcept ImportError:\\n pass'
-        '\\nelse:\\n s.run()")\n'
+        '\\nelse:\\n s.run()")\n',
     ),
-    "autoseed.start": WHEEL_START_FILES["autoseed.start"],
+    "autoseed.start": ("autoseed._startup:run\n",),
 }
+
+
+def start_file_contents() -> dict[str, str]:
+    """The start-up files as the wheel places them at the root of site-packages."""
+    for directory in _WHERE_START_FILES_LIE:
+        contents = {name: _read(os.path.join(directory, name)) for name in START_FILE_NAMES}
+        if None not in contents.values():
+            return {name: content or "" for name, content in contents.items()}
+    raise FileNotFoundError(f"autoseed's start-up files are in none of {_WHERE_START_FILES_LIE}")
+
+
 NON_SITE_FLAG = "--any-directory"
 
 
@@ -64,12 +74,26 @@ def _read(path: str) -> str | None:
         return None
 
 
-def install(directory: str, *, create: bool = False, any_directory: bool = False) -> int:
+def install(directory: str, *, user: bool = False, any_directory: bool = False) -> int:
     """Write the start-up files into ``directory``; idempotent.
 
     A directory this interpreter's site.py does not read is refused unless ``any_directory``:
-    writing there would print "installed" and do nothing.
+    writing there would print "installed" and do nothing. ``--user`` from a virtual environment
+    is refused: the user site is read by every interpreter of that Python version the user
+    runs, which ``--target`` with the user site says explicitly.
     """
+    version = ".".join(map(str, sys.version_info[:2]))
+    reach = (
+        f"{directory} is read by every interpreter of Python {version} that this user runs "
+        f"(the base interpreter {getattr(sys, '_base_executable', sys.executable)} and each of "
+        "its --system-site-packages virtual environments)"
+    )
+    if user and sys.prefix != sys.base_prefix:
+        warn(
+            f"install --user: {reach}, not by this virtual environment alone; install into it "
+            f"with `autoseed install`, or give --target {directory} to mean all of them"
+        )
+        return 1
     site_dirs = site_directories()
     if not any_directory and os.path.normcase(directory) not in map(os.path.normcase, site_dirs):
         warn(
@@ -79,7 +103,7 @@ def install(directory: str, *, create: bool = False, any_directory: bool = False
             "anyway (for a directory that another interpreter reads)"
         )
         return 1
-    if create:
+    if user:
         try:
             os.makedirs(directory, exist_ok=True)
         except OSError as error:
@@ -88,7 +112,12 @@ def install(directory: str, *, create: bool = False, any_directory: bool = False
     if not os.path.isdir(directory):
         warn(f"install: {directory} is not a directory; give an existing site directory")
         return 1
-    for name, content in START_FILES.items():
+    try:
+        contents = start_file_contents()
+    except FileNotFoundError as error:
+        warn(f"install: {error}; reinstall autoseed")
+        return 1
+    for name, content in contents.items():
         path = os.path.join(directory, name)
         if _read(path) == content:
             print(f"already installed: {path}")
@@ -104,17 +133,24 @@ def install(directory: str, *, create: bool = False, any_directory: bool = False
                 os.remove(partial)
             return 1
         print(f"installed: {path}")
+    if user:
+        print(f"note: {reach}")
     return 0
 
 
 def uninstall(directory: str) -> int:
     """Remove the start-up files from ``directory`` when autoseed wrote them."""
     removed = 0
-    for name, content in START_FILES.items():
+    try:
+        contents = start_file_contents()
+    except FileNotFoundError as error:
+        warn(f"uninstall: {error}; reinstall autoseed")
+        return 1
+    for name, content in contents.items():
         path = os.path.join(directory, name)
         if not os.path.lexists(path):
             continue
-        if _read(path) not in (content, WHEEL_START_FILES[name]):
+        if _read(path) not in (content, *EARLIER_CONTENTS.get(name, ())):
             warn(f"uninstall: {path} was not written by autoseed; left alone")
             continue
         try:

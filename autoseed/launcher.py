@@ -12,10 +12,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from autoseed._startup import warn
-from autoseed.activation import resolve_environment
 from autoseed.config import (
-    MAX_SEED,
     RANDOM_SEED_WORD,
     SEED_VARIABLE,
     ConfigError,
@@ -23,7 +20,8 @@ from autoseed.config import (
     draw_seed,
     parse_seed,
 )
-from autoseed.restart import HASH_SEED_VARIABLE, hash_seed_is_fixed
+from autoseed.names import HASH_SEED_VARIABLE, MAX_SEED, hash_seed_is_fixed, warn
+from autoseed.resolution import resolve_environment
 from autoseed.seeding import active_plan, environment_before_autoseed
 
 COMMAND_LINE = "the command line"
@@ -69,26 +67,19 @@ def seeded_environment(
     return env
 
 
-def prepare_seeded_run(
-    seed_word: str | None, *, fix_hash_seed: bool
-) -> tuple[int, dict[str, str]] | None:
+def prepare_seeded_run(seed_word: str | None, *, fix_hash_seed: bool) -> tuple[int, dict[str, str]]:
     """The seed and the environment of a seeded run, built on the user's own environment
-    (without what autoseed exported in this process); ``None``, having said why, when invalid."""
-    try:
-        seed = choose_seed(seed_word)
-    except ConfigError as error:
-        warn(str(error))
-        return None
+    (without what autoseed exported in this process).
+
+    Raises :class:`ConfigError` for an invalid seed or configuration: a usage error.
+    """
+    seed = choose_seed(seed_word)
     environ = environment_before_autoseed()
     return seed, seeded_environment(seed, environ, fix_hash_seed=fix_hash_seed)
 
 
-def run_seeded(seed_word: str | None, command: list[str]) -> int:
+def run_seeded(env: dict[str, str], command: list[str]) -> int:
     """Replace this process with ``command`` (POSIX) so signals and exit status pass through."""
-    prepared = prepare_seeded_run(seed_word, fix_hash_seed=True)
-    if prepared is None:
-        return 1
-    _, env = prepared
     sys.stdout.flush()
     sys.stderr.flush()
     try:

@@ -7,35 +7,31 @@ interpreter finds ``PYTHONHASHSEED`` set and never restarts again, nor do its ch
 inherit it. The restart happens only where it is safe; ``autoseed status`` says why not where not.
 
 This module imports nothing else of the package: when the seed comes from the environment the
-start-up gate restarts from here, before the rest of autoseed is imported, so the restart costs
-one bare interpreter start.
+start-up hand-over (``autoseed/startup.py``) restarts from here, before the rest of autoseed is
+imported, so the restart costs one bare interpreter start.
 """
 
 import os
 import sys
 
-from autoseed._startup import HANDOVER_VARIABLE, SETTING_PREFIX, warn
+from autoseed.names import (
+    EXPORTED_HASH_SEED_VARIABLE,
+    HANDOVER_VARIABLE,
+    HASH_SEED_MODE_VARIABLE,
+    HASH_SEED_VARIABLE,
+    MAX_SEED,
+    REEXEC_WORD,
+    SETTING_PREFIX,
+    hash_seed_is_fixed,
+    warn,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-# Defined here, not in config.py, because the early restart reads them before config.py is
-# imported; config.py takes them from here.
-HASH_SEED_VARIABLE = "PYTHONHASHSEED"
-HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
-RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
-REEXEC_WORD = "reexec"
-MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
+    pass
 
 # Why this process did not restart although a seed was in force (for `autoseed status`).
 not_restarted_because: "str | None" = None
-
-
-def hash_seed_is_fixed(environ: "Mapping[str, str]") -> bool:
-    """Whether ``PYTHONHASHSEED`` holds a number (``random`` or unset leave hashing random)."""
-    value = environ.get(HASH_SEED_VARIABLE, "").strip()
-    return value.isascii() and value.isdigit()
 
 
 THE_COMMAND_ITSELF = "this is the autoseed command, which needs no hash seed of its own"
@@ -67,9 +63,10 @@ def why_not_safe() -> "str | None":
 def restart_early(environ: "os._Environ[str]") -> None:
     """Restart before the rest of autoseed is imported, when the environment alone decides.
 
-    Only the plain case: an integer ``AUTOSEED``, no rank offset, ``AUTOSEED_HASHSEED`` unset or
-    ``reexec``. Anything else (a ``.env``, ``random``, an offset, a word to check) goes through
-    the full configuration, which restarts from :func:`restart` where it should.
+    Only the plain case: an integer ``AUTOSEED``, ``AUTOSEED_HASHSEED`` unset or ``reexec``.
+    Anything else (a ``.env``, ``random``, a word to check) goes through the full configuration,
+    which restarts from :func:`restart` where it should. The hash seed is the base seed, rank
+    offset or not: hashing must agree across ranks.
     """
     seed = environ.get(SETTING_PREFIX, "").strip()
     if (
@@ -78,7 +75,6 @@ def restart_early(environ: "os._Environ[str]") -> None:
         and len(seed) <= 10
         and int(seed) <= MAX_SEED
         and environ.get(HASH_SEED_MODE_VARIABLE, REEXEC_WORD).strip().casefold() == REEXEC_WORD
-        and RANK_OFFSET_VARIABLE not in environ
         and not hash_seed_is_fixed(environ)
         and why_not_safe() is None
     ):
@@ -104,6 +100,7 @@ def restart(
             **os.environ,
             **extra_environment,
             HASH_SEED_VARIABLE: str(hash_seed),
+            EXPORTED_HASH_SEED_VARIABLE: str(hash_seed),
             HANDOVER_VARIABLE: handover,
         }
         if announce is not None:
@@ -119,22 +116,25 @@ def restart(
     return reason
 
 
-def encode_handover(settings: "list[tuple[str, str, str]]", problems: "list[str]") -> str:
-    """The ``.env`` settings ``(variable, raw, source)`` and problems, as one variable's value.
+_NOTE, _UNMET = "!", "?"
 
-    Hex fields: a value may hold any character but NUL, and json would cost its import.
-    """
+
+def encode_handover(settings: "list[tuple[str, str, str]]", notes: "list[tuple[str, bool]]") -> str:
+    """The ``.env`` settings ``(variable, raw, source)`` and notes ``(text, unmet)``, as one
+    variable's value. Hex fields: a value may hold any character but NUL, and json would cost
+    its import."""
     records = [",".join(field.encode().hex() for field in setting) for setting in settings]
-    return ";".join([*records, *("!" + problem.encode().hex() for problem in problems)])
+    notes_hex = ((_UNMET if unmet else _NOTE) + text.encode().hex() for text, unmet in notes)
+    return ";".join([*records, *notes_hex])
 
 
-def decode_handover(text: str) -> "tuple[list[tuple[str, str, str]], list[str]]":
+def decode_handover(text: str) -> "tuple[list[tuple[str, str, str]], list[tuple[str, bool]]]":
     settings: list[tuple[str, str, str]] = []
-    problems: list[str] = []
+    notes: list[tuple[str, bool]] = []
     for record in filter(None, text.split(";")):
-        if record.startswith("!"):
-            problems.append(bytes.fromhex(record[1:]).decode())
+        if record[0] in (_NOTE, _UNMET):
+            notes.append((bytes.fromhex(record[1:]).decode(), record[0] == _UNMET))
             continue
         variable, raw, source = (bytes.fromhex(field).decode() for field in record.split(","))
         settings.append((variable, raw, source))
-    return settings, problems
+    return settings, notes

@@ -11,8 +11,8 @@ import _thread
 import os
 import sys
 
-from autoseed._startup import warn
 from autoseed.config import MAX_SEED, SeedPlan
+from autoseed.names import warn
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

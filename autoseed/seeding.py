@@ -4,11 +4,9 @@ Each library is seeded when it is first imported (at once if it already is), so 
 script sets itself afterwards still wins.
 """
 
-import operator
 import os
 
-from autoseed import _startup, hook
-from autoseed._startup import DRAWN_SEED_VARIABLE, warn
+from autoseed import hook, notices
 from autoseed.config import (
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
@@ -22,7 +20,13 @@ from autoseed.config import (
     Setting,
     resolve_config,
 )
-from autoseed.restart import HASH_SEED_VARIABLE, is_autoseed_command
+from autoseed.names import (
+    DRAWN_SEED_VARIABLE,
+    EXPORTED_HASH_SEED_VARIABLE,
+    HASH_SEED_VARIABLE,
+    warn,
+)
+from autoseed.restart import is_autoseed_command
 from autoseed.seeders import (
     BUILT_IN_SEEDERS,
     CUBLAS_WORKSPACE_VARIABLE,
@@ -102,15 +106,16 @@ class _SeedOnImport:
             warn(record.describe())
 
 
-_watched: set[str] = set()
+_watching: "list[tuple[str, _SeedOnImport]]" = []
 
 
 def _watch(seeders: "dict[str, tuple[str, Seeder]]", plan: SeedPlan) -> None:
     for library, (module_name, seeder) in seeders.items():
         # Without a seed there is only torch's flags to set.
         if plan.seed is not None or library == "torch":
-            _watched.add(module_name)
-            hook.when_imported(module_name, _SeedOnImport(library, seeder, plan))
+            callback = _SeedOnImport(library, seeder, plan)
+            _watching.append((module_name, callback))
+            hook.when_imported(module_name, callback)
 
 
 _third_party: "dict[str, tuple[str, Seeder]] | None" = None
@@ -133,7 +138,9 @@ def _watch_third_party(plan: SeedPlan) -> None:
         _watch(_found_third_party(), plan)
 
 
-def apply_plan(plan: SeedPlan, *, export: bool = True, third_party_now: bool = False) -> None:
+def apply_plan(
+    plan: SeedPlan, *, export: bool = True, third_party_now: bool = False, restarted: bool = False
+) -> None:
     """Seed what is imported now and what is imported later; replaces any earlier plan.
 
     ``export`` puts the settings into ``os.environ`` for children, as ``load_dotenv()`` would:
@@ -142,10 +149,12 @@ def apply_plan(plan: SeedPlan, *, export: bool = True, third_party_now: bool = F
     server's kernels, an IDE's helpers run elsewhere). Children always get what they cannot
     resolve themselves: the hash seed, and the number drawn for ``AUTOSEED=random``.
     ``third_party_now`` seeds third-party libraries at once instead of at the next import.
+    ``restarted``: this interpreter was restarted by autoseed, which set ``PYTHONHASHSEED``.
     """
     global _plan, _environment_before_export
-    hook.forget(sorted(_watched))
-    _watched.clear()
+    for module_name, callback in _watching:
+        hook.cancel(module_name, callback)
+    _watching.clear()
     _plan = plan
     if not plan.active:
         return
@@ -158,15 +167,19 @@ def apply_plan(plan: SeedPlan, *, export: bool = True, third_party_now: bool = F
                 *settings,
                 DRAWN_SEED_VARIABLE,
                 HASH_SEED_VARIABLE,
+                EXPORTED_HASH_SEED_VARIABLE,
                 CUBLAS_WORKSPACE_VARIABLE,
             )
         }
-        if _startup.handover is not None:  # our restart set it, not the user
+        if restarted:  # our restart set them, not the user
             _environment_before_export[HASH_SEED_VARIABLE] = None
+            _environment_before_export[EXPORTED_HASH_SEED_VARIABLE] = None
     os.environ.update(exported)
-    if plan.effective_seed is not None:
-        # Children agree on hash(); this interpreter's was fixed by the restart, or stays as is.
-        os.environ.setdefault(HASH_SEED_VARIABLE, str(plan.effective_seed))
+    if plan.seed is not None and HASH_SEED_VARIABLE not in os.environ:
+        # Children agree on hash(), across ranks too (the base seed, not the rank's); this
+        # interpreter's was fixed by the restart, or stays as is. The marker lets a child
+        # (a kernel a seeded server starts) tell autoseed's PYTHONHASHSEED from the user's.
+        os.environ[HASH_SEED_VARIABLE] = os.environ[EXPORTED_HASH_SEED_VARIABLE] = str(plan.seed)
     prepare_environment(plan)
     # The autoseed command itself says which seed it hands to the command it runs, if any.
     if plan.seed_drawn and not plan.seed_inherited and not is_autoseed_command():
@@ -217,11 +230,9 @@ def seed_everything(
     the settings go through the same parser and the same seeding code as the environment's.
     Returns the plan that was applied.
     """
-    # Any integral number (numpy.int64 included, by operator.index) but a bool, surely a slip.
-    try:
-        number = operator.index(seed) if not isinstance(seed, bool) else None
-    except TypeError:
-        number = None
+    # Any integral number (numpy.int64 included, by __index__) but a bool, surely a slip.
+    index = getattr(type(seed), "__index__", None)
+    number = index(seed) if index is not None and not isinstance(seed, bool) else None
     if number is None or not 0 <= number <= MAX_SEED:
         raise ConfigError(
             f"seed_everything(seed={seed!r}) is not valid; expected an integer 0..{MAX_SEED}"
@@ -241,6 +252,7 @@ def seed_everything(
     }
     plan = resolve_config(settings, os.environ)
     apply_plan(plan)
+    notices.tell_now()  # what the start-up hook found wrong, now that the API is in use
     return plan
 
 

@@ -10,7 +10,7 @@ import sys
 from importlib import metadata, util
 from typing import Any
 
-from autoseed import _startup, activation, restart, seeders, seeding
+from autoseed import restart, seeders, seeding
 from autoseed.config import (
     CUDNN_VARIABLE,
     DEFAULT,
@@ -26,19 +26,28 @@ from autoseed.config import (
     SeedPlan,
     meant_variable,
 )
-from autoseed.envhead import read_env_file_head
-from autoseed.installer import WHEEL_START_FILES, site_directories
+from autoseed.envfile import read_env_file
+from autoseed.installer import START_FILE_NAMES, site_directories
+from autoseed.names import (
+    ENV_FILE_VARIABLE,
+    EXPORTED_HASH_SEED_VARIABLE,
+    HASH_SEED_VARIABLE,
+    env_file_candidates,
+    hash_seed_is_fixed,
+    working_directory,
+)
+from autoseed.resolution import resolve_environment
 
 DEFAULT_VALUES = {
     SEED_VARIABLE: "off",
-    CUDNN_VARIABLE: "deterministic when AUTOSEED is on, else keep",
+    CUDNN_VARIABLE: "deterministic when AUTOSEED or AUTOSEED_DETERMINISTIC is on, else keep",
     DETERMINISTIC_VARIABLE: "0 (torch's deterministic algorithms left off)",
     RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
     NUMPY_GENERATORS_VARIABLE: "0 (default_rng() without a seed stays unseeded)",
     PYTEST_VARIABLE: "1 (under pytest, each test is reseeded from the seed and its id)",
     VERBOSE_VARIABLE: "off",
     HASH_SEED_MODE_VARIABLE: "reexec (restart once so that hash() is fixed too)",
-    _startup.ENV_FILE_VARIABLE: "look up the nearest .env",
+    ENV_FILE_VARIABLE: "look up the nearest .env",
 }
 NOT_INSTALLED = "(not installed as a distribution)"
 LIBRARIES = (("random", None), ("numpy", "numpy"), ("torch", "torch"))
@@ -48,28 +57,21 @@ def _installed_start_files() -> list[str]:
     return [
         os.path.join(directory, name)
         for directory in site_directories()
-        for name in WHEEL_START_FILES
+        for name in START_FILE_NAMES
         if os.path.isfile(os.path.join(directory, name))
     ]
-
-
-def _considered_env_files(environ: dict[str, str], used: str | None) -> list[str]:
-    considered = []
-    for candidate, _ in _startup.env_file_candidates(environ):
-        considered.append(candidate)
-        if candidate == used:
-            break
-    return considered
 
 
 def describe_env_file(path: str, used: str | None) -> str:
     """What the lookup made of one candidate: used, absent, or skipped and why."""
     if path == used:
-        head = read_env_file_head((path, False))
-        if head is not None and head.foreign_owner is not None:
-            return f"ignored: owned by another user, uid {head.foreign_owner}"
-        if head is not None and head.error is not None:
-            return f"unreadable: {head.error.strerror or head.error}"
+        env_file = read_env_file(path, False)
+        if env_file.foreign_owner is not None:
+            return f"ignored: owned by another user, uid {env_file.foreign_owner}"
+        if env_file.error is not None:
+            return f"unreadable: {env_file.error.strerror or env_file.error}"
+        if env_file.wide_encoding is not None:
+            return f"not read: {env_file.wide_encoding}, not UTF-8"
         return "used"
     try:
         mode = os.stat(path).st_mode
@@ -83,6 +85,15 @@ def describe_env_file(path: str, used: str | None) -> str:
         if test(mode):
             return f"{kind}, not a file: skipped"
     return "not a regular file: skipped"
+
+
+def describe_lookup_off(environ: dict[str, str]) -> str:
+    """Why no ``.env`` file was considered at all."""
+    if environ.get(ENV_FILE_VARIABLE, "").strip():
+        return f"lookup off ({ENV_FILE_VARIABLE}={environ[ENV_FILE_VARIABLE]!r})"
+    if working_directory() is None:
+        return "lookup skipped: the working directory no longer exists"
+    return "lookup off"
 
 
 def _library(name: str, distribution: str | None) -> dict[str, Any]:
@@ -99,10 +110,16 @@ def _library(name: str, distribution: str | None) -> dict[str, Any]:
     return {"importable": importable, "version": version}
 
 
+def _start_up_state(module: str, attribute: str) -> Any:
+    """What the start-up left in one of its modules: looked up, never imported (the start-up
+    imports its modules only as far as it went; importing one here would tell nothing)."""
+    return getattr(sys.modules.get(module), attribute, None)
+
+
 def _hook_state() -> str:
-    if not _startup._started:
+    if not _start_up_state("_autoseed_startup", "ran"):
         return "did not run in this process (python -S, or no autoseed.pth for this interpreter)"
-    if activation.startup_error is not None:
+    if _start_up_state("autoseed.activation", "startup_error") is not None:
         return "ran in this process and refused numpy and torch (invalid configuration)"
     if seeding.active_plan() is not None:
         return "ran in this process and is active"
@@ -112,9 +129,13 @@ def _hook_state() -> str:
 def build_status() -> dict[str, Any]:
     """Everything ``autoseed status`` shows, JSON-ready."""
     environ = seeding.environment_before_autoseed()
-    located = _startup.locate_env_file(environ)
-    used = located[0] if located else None
-    considered = _considered_env_files(environ, used)
+    considered = []
+    used = None
+    for candidate, explicit in env_file_candidates(environ):
+        considered.append(candidate)
+        if explicit or os.path.isfile(candidate):
+            used = candidate
+            break
     report: dict[str, Any] = {
         "python": sys.executable,
         "python_version": platform.python_version(),
@@ -125,9 +146,11 @@ def build_status() -> dict[str, Any]:
         "hook": _hook_state(),
         "env_files_considered": considered,
         "env_file_states": {path: describe_env_file(path, used) for path in considered},
+        "env_lookup": None if considered else describe_lookup_off(environ),
         "env_file_used": used,
         "settings": {},
         "problems": [],
+        "unmet": [],
         "misspelt": {},
         "error": None,
         "seed": None,
@@ -139,11 +162,12 @@ def build_status() -> dict[str, Any]:
         "hash_seed": None,
     }
     try:
-        plan, problems = activation.resolve_environment(environ)
+        plan, notes = resolve_environment(environ)
     except ConfigError as error:
         report["error"] = str(error)
         return report
-    report["problems"] = problems + list(plan.warnings)
+    report["problems"] = [note.text for note in notes] + list(plan.warnings)
+    report["unmet"] = [note.text for note in notes if note.unmet]
     report["misspelt"] = {
         variable: meant
         for variable in plan.settings
@@ -178,18 +202,26 @@ def build_status() -> dict[str, Any]:
 
 def _hash_seed(plan: SeedPlan, environ: dict[str, str]) -> dict[str, Any] | None:
     """This process's ``PYTHONHASHSEED``: who set it, or why it is not fixed."""
-    variable = restart.HASH_SEED_VARIABLE
-    if _startup.handover is not None:
+    variable = HASH_SEED_VARIABLE
+    if _start_up_state("autoseed.startup", "handover") is not None:
         value = os.environ.get(variable)
         return {"value": value, "repeats": True, "how": (
             f"set by autoseed: this process restarted once at start-up with {variable}={value}, "
             "so hash() and set order repeat"
         )}  # fmt: skip
-    if restart.hash_seed_is_fixed(environ):
-        return {"value": environ[variable], "repeats": True, "how": "set by you; kept"}
-    if plan.effective_seed is None:
+    if hash_seed_is_fixed(environ):
+        value = environ[variable]
+        if environ.get(EXPORTED_HASH_SEED_VARIABLE) == value:
+            how = (
+                "inherited from a parent process that autoseed seeded (it sets "
+                f"{variable} for its children); kept, so hash() and set order repeat"
+            )
+        else:
+            how = "set by you (or the program that started this one); kept"
+        return {"value": value, "repeats": True, "how": how}
+    if plan.seed is None:
         return None
-    seed = "the seed drawn at that start" if plan.seed_drawn else plan.effective_seed
+    seed = "the seed drawn at that start" if plan.seed_drawn else plan.seed
     if not plan.reexec:
         why = f"{HASH_SEED_MODE_VARIABLE}={plan.settings[HASH_SEED_MODE_VARIABLE].raw!r}"
     else:
@@ -229,7 +261,8 @@ def format_status(report: dict[str, Any]) -> str:
     ]
     states = report["env_file_states"].items()
     lines.append(
-        ".env files: " + (", ".join(f"{path} ({state})" for path, state in states) or "lookup off")
+        ".env files: "
+        + (", ".join(f"{path} ({state})" for path, state in states) or report["env_lookup"])
     )
     if report["error"]:
         lines.append(f"configuration: INVALID: {report['error']}")
@@ -244,7 +277,8 @@ def format_status(report: dict[str, Any]) -> str:
         rank = report["rank"]
         lines.append(
             f"rank: {rank['rank']} (from {rank['from']}); seed {report['seed']} + rank = "
-            f"{report['effective_seed']}; children inherit the base seed {report['seed']}"
+            f"{report['effective_seed']} for the generators; the hash seed and children get the "
+            f"base seed {report['seed']}"
         )
     lines.append("at first import:")
     for library, details in report["would_seed"].items():
@@ -256,7 +290,7 @@ def format_status(report: dict[str, Any]) -> str:
     hash_seed = report["hash_seed"]
     if hash_seed is not None:
         value = hash_seed["value"]
-        shown = restart.HASH_SEED_VARIABLE + (f"={value}" if value is not None else "")
+        shown = HASH_SEED_VARIABLE + (f"={value}" if value is not None else "")
         lines.append(f"{shown}: {hash_seed['how']}")
     lines.extend(f"note: {problem}" for problem in report["problems"])
     return "\n".join(lines)

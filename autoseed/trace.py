@@ -21,7 +21,7 @@ import sys
 import sysconfig
 from typing import Any
 
-from autoseed._startup import TRACE_VARIABLE
+from autoseed.names import TRACE_VARIABLE
 
 CALL_LIMIT = 200_000
 # Operators whose output is uninitialised memory (its bytes are whatever was there before).

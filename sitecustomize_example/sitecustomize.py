@@ -9,19 +9,39 @@ from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
 
 
 def _run_autoseed() -> None:
+    """Run autoseed's start-up gate, as the ``.pth`` line does: from site-packages where autoseed
+    is installed, else from the package's own start-up files (a checkout on PYTHONPATH)."""
     try:
-        import autoseed._startup
+        import _autoseed_startup as gate
     except ImportError:
+        gate = _gate_in_the_package()
+    if gate is None:
         if any(key.startswith("AUTOSEED") for key in os.environ):
             sys.stderr.write(
                 "autoseed: AUTOSEED is set but autoseed is not importable by "
                 f"{sys.executable}; nothing was seeded\n"
             )
         return
-    autoseed._startup.run()
+    gate.run()
+
+
+def _gate_in_the_package() -> ModuleType | None:
+    from importlib.util import find_spec, module_from_spec, spec_from_file_location
+
+    package = find_spec("autoseed")
+    for directory in (package and package.submodule_search_locations) or ():
+        path = os.path.join(directory, "startup_files", "_autoseed_startup.py")
+        spec = spec_from_file_location("_autoseed_startup", path)
+        if spec is not None and spec.loader is not None and os.path.isfile(path):
+            gate = module_from_spec(spec)
+            sys.modules["_autoseed_startup"] = gate  # where `autoseed status` looks for it
+            spec.loader.exec_module(gate)
+            return gate
+    return None
 
 
 def _run_next_sitecustomize() -> None:

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from autoseed.installer import START_FILES, WHEEL_START_FILES
+from autoseed.installer import EARLIER_CONTENTS, start_file_contents
 from conftest import (
+    BASE_PYTHON,
     LEGACY_SCRIPT,
     NEUTRAL_DIRECTORY,
     ROOT,
@@ -32,9 +33,9 @@ def autoseed(venv: Venv, *args: str, **kwargs: object) -> subprocess.CompletedPr
     return run([str(venv.bin / "autoseed"), *args], **kwargs)  # type: ignore[arg-type]
 
 
-def test_installer_writes_what_the_wheel_ships() -> None:
-    for name, content in WHEEL_START_FILES.items():
-        assert (ROOT / "autoseed" / "startup_files" / name).read_text() == content
+def test_installer_writes_what_the_wheel_ships(installed: Venv) -> None:
+    for name, content in start_file_contents().items():
+        assert (installed.site_packages / name).read_text() == content
 
 
 @pytest.mark.parametrize("command", ["status", "run", "verify", "install", "uninstall"])
@@ -49,7 +50,10 @@ class TestStatus:
         out = result.stdout
         assert "start-up hook: ran in this process and is active" in out, describe(result)
         assert "AUTOSEED='1024' (from the environment)" in out
-        assert "AUTOSEED_CUDNN: deterministic when AUTOSEED is on, else keep (default)" in out
+        assert (
+            "AUTOSEED_CUDNN: deterministic when AUTOSEED or AUTOSEED_DETERMINISTIC is on, else "
+            "keep (default)"
+        ) in out
         assert "seeded torch with 1024; cudnn deterministic" in out
         assert "seeded numpy with 1024" in out
         assert str(installed.site_packages / "autoseed.pth") in out
@@ -141,10 +145,20 @@ class TestRun:
         assert missing.returncode == 127
         assert missing.stderr == "autoseed: run: command not found: no-such-command-here\n"
         bad = autoseed(installed, "run", "off", "--", "true")
-        assert bad.returncode == 1
-        assert "SEED='off' (from the command line) is not valid" in bad.stderr
-        usage = autoseed(installed, "run", "1", "true")
-        assert usage.returncode == 2 and "put -- before the command" in usage.stderr
+        assert bad.returncode == 2 and bad.stdout == "", describe(bad)
+        assert bad.stderr == (
+            "autoseed: run: SEED='off' (from the command line) is not valid; expected an "
+            "integer 0..4294967295 or 'random'\n"
+        )
+        for words, missing in [
+            ((), "autoseed run [SEED] -- python train.py"),
+            (("1",), "autoseed run 1 -- python train.py"),
+        ]:
+            usage = autoseed(installed, "run", *words)
+            assert usage.returncode == 2 and usage.stdout == "", describe(usage)
+            assert f"run: no command given; put it after --, e.g. {missing}" in usage.stderr
+        after = autoseed(installed, "run", "1", "--")
+        assert after.returncode == 2 and "give the command to run after --" in after.stderr
 
 
 class TestVerify:
@@ -228,13 +242,14 @@ class TestInstall:
         assert "--any-directory" in refused.stderr and not list(tmp_path.iterdir())
         first = check(autoseed(installed, "install", "--any-directory", "--target", target))
         assert f"installed: {tmp_path / 'autoseed.pth'}" in first.stdout
-        for name, content in START_FILES.items():
+        for name, content in start_file_contents().items():
             assert (tmp_path / name).read_text() == content
         again = check(autoseed(installed, "install", "--any-directory", "--target", target))
-        assert again.stdout.count("already installed") == 2
+        assert again.stdout.count("already installed") == 3
         (tmp_path / "autoseed.start").write_text("someone.else:entry\n")
         removed = check(autoseed(installed, "uninstall", "--target", target))
         assert f"removed: {tmp_path / 'autoseed.pth'}" in removed.stdout
+        assert f"removed: {tmp_path / '_autoseed_startup.py'}" in removed.stdout
         assert "was not written by autoseed; left alone" in removed.stderr
         assert sorted(p.name for p in tmp_path.iterdir()) == ["autoseed.start"]
 
@@ -258,29 +273,59 @@ class TestInstall:
             venv.run("-c", "import random", env={**env, "AUTOSEED": "1", "AUTOSEED_VERBOSE": "1"})
         )
         assert seeded.stderr.endswith("autoseed: seeded random with 1\n"), describe(seeded)
-        # The checkout leaves PYTHONPATH: the line guards itself, no traceback at any start.
+        # The checkout leaves PYTHONPATH: quiet at start, and no traceback ever. A seed asked
+        # for and not delivered is said once, where it matters: at numpy's import.
         quiet = check(venv.run("-c", "print('ran')", env=clean_env(AUTOSEED="1")))
         assert (quiet.stdout, quiet.stderr) == ("ran\n", ""), describe(quiet)
+        told = check(venv.run("-c", "import numpy, torch", env=clean_env(AUTOSEED="1")))
+        assert told.stderr == (
+            f"autoseed: AUTOSEED is set but {venv.python} cannot import autoseed, so nothing "
+            f"was seeded; install autoseed for it, or remove {venv.site_packages}/autoseed.pth\n"
+        ), describe(told)
+        unasked = check(venv.run("-c", "import numpy", env=clean_env()))
+        assert unasked.stderr == "", describe(unasked)
         check(venv.run("-m", "autoseed", "uninstall", env=env))
         assert not (venv.site_packages / "autoseed.pth").exists()
 
-    def test_user_site_from_an_isolated_venv_is_refused(self, wheel: Path, tmp_path: Path) -> None:
-        """Such a venv ignores the user site; the base interpreter that reads it lacks autoseed."""
-        venv = make_venv(tmp_path / "venv", system_site_packages=False)
+    @pytest.mark.parametrize("system_site_packages", [False, True])
+    def test_user_site_from_a_venv_is_refused(
+        self, wheel: Path, tmp_path: Path, system_site_packages: bool
+    ) -> None:
+        """Every interpreter of that Python reads the user site: not what a venv user means."""
+        venv = make_venv(tmp_path / "venv", system_site_packages=system_site_packages)
         venv.pip("install", "--no-index", "--no-deps", str(wheel))
         home = tmp_path / "home"
         result = autoseed(venv, "install", "--user", env=clean_env(HOME=str(home)))
         assert result.returncode == 1, describe(result)
-        assert "is not a site directory of this interpreter" in result.stderr, describe(result)
-        assert not home.exists()
+        assert "is read by every interpreter of Python" in result.stderr, describe(result)
+        assert "not by this virtual environment alone" in result.stderr
+        assert result.stderr.count("\n") == 1 and not home.exists()
+
+    def test_user_site_outside_a_venv_says_what_reads_it(self, tmp_path: Path) -> None:
+        home = tmp_path / "home"
+        result = check(
+            run(
+                [BASE_PYTHON, "-m", "autoseed", "install", "--user"],
+                env=clean_env(HOME=str(home), PYTHONPATH=str(ROOT)),
+            )
+        )
+        assert "installed: " in result.stdout and str(home) in result.stdout, describe(result)
+        assert "note: " in result.stdout and "read by every interpreter of Python" in result.stdout
+        check(
+            run(
+                [BASE_PYTHON, "-m", "autoseed", "uninstall", "--user"],
+                env=clean_env(HOME=str(home), PYTHONPATH=str(ROOT)),
+            )
+        )
 
     def test_uninstall_also_removes_what_the_wheel_or_an_older_install_wrote(
         self, installed: Venv, tmp_path: Path
     ) -> None:
-        for name, content in WHEEL_START_FILES.items():
-            (tmp_path / name).write_text(content)
-        check(autoseed(installed, "uninstall", "--target", str(tmp_path)))
-        assert not list(tmp_path.iterdir())
+        for name, contents in EARLIER_CONTENTS.items():
+            for content in contents:
+                (tmp_path / name).write_text(content)
+                check(autoseed(installed, "uninstall", "--target", str(tmp_path)))
+                assert not list(tmp_path.iterdir())
 
 
 class TestManners:
@@ -321,10 +366,10 @@ class TestManners:
         from_environment = autoseed(installed, "status", env=clean_env(**{name: "1"}))
         assert from_environment.returncode == 1, describe(from_environment)
         assert f"note: {meant}AUTOSEED?" in from_environment.stdout
-        plain = check(installed.run("-c", "print('ran')", env=clean_env(**{name: "1"})))
+        plain = check(installed.run("-c", "import numpy", env=clean_env(**{name: "1"})))
         assert plain.stderr == f"autoseed: {meant}AUTOSEED?\n", describe(plain)
         (tmp_path / ".env").write_text(f"{name}=1\n")
-        in_file = check(installed.run("-c", "print('ran')", cwd=tmp_path))
+        in_file = check(installed.run("-c", "import numpy", cwd=tmp_path))
         assert in_file.stderr.startswith(f"autoseed: {name} (from {tmp_path / '.env'}, line 1)")
         assert in_file.stderr.count("\n") == 1 and "did you mean AUTOSEED?" in in_file.stderr
 

@@ -17,6 +17,7 @@ from autoseed.config import (
     parse_hash_seed_mode,
     parse_seed,
     resolve_config,
+    shorten,
 )
 
 
@@ -73,7 +74,8 @@ def test_seed_rejects_with_variable_value_source_and_accepted_forms(raw: str) ->
     with pytest.raises(ConfigError) as caught:
         parse_seed(Setting(SEED_VARIABLE, raw, "/project/.env, line 3"))
     message = str(caught.value)
-    assert message.startswith(f"AUTOSEED={raw!r} (from /project/.env, line 3) is not valid")
+    assert message.startswith(f"AUTOSEED={shorten(raw)} (from /project/.env, line 3) is not valid")
+    assert len(message) < 300, "a long value is cut, not echoed whole"
     assert "an integer 0..4294967295" in message
     assert "'random'" in message
     assert "'off'" in message

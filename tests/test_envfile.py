@@ -1,4 +1,4 @@
-"""Finding and reading ``.env`` files: the start-up lookup and python-dotenv's parsing."""
+"""Finding and reading ``.env`` files: the start-up lookup, the file's head, and its settings."""
 
 from __future__ import annotations
 
@@ -7,22 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from autoseed._startup import locate_env_file
 from autoseed.config import ConfigError
-from autoseed.envfile import settings_from_env_file
-from autoseed.envhead import ENV_FILE_READ_LIMIT, EnvFileHead, read_env_file_head
+from autoseed.envfile import ENV_FILE_READ_LIMIT, EnvFile, read_env_file
+from autoseed.names import locate_env_file
+from autoseed.resolution import read_file_settings, settings_from_env_file
 
 
-def head_of(path: Path) -> EnvFileHead:
-    head = read_env_file_head((str(path), False))
-    assert head is not None
-    return head
+def head_of(path: Path) -> EnvFile:
+    return read_env_file(str(path), False)
 
 
 def settings_of(path: Path, content: bytes) -> tuple[dict[str, str], list[str]]:
     path.write_bytes(content)
-    settings, problems = settings_from_env_file(head_of(path))
-    return {name: setting.raw for name, setting in settings.items()}, problems
+    settings, notes = settings_from_env_file(head_of(path))
+    return {name: setting.raw for name, setting in settings.items()}, [n.text for n in notes]
 
 
 def test_nearest_env_file_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,13 +57,13 @@ def test_explicit_file_and_none(tmp_path: Path) -> None:
 def test_named_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.env"
     os.mkfifo(fifo)
-    head = read_env_file_head((str(fifo), True))
-    assert head is not None and head.error is not None and head.data == b""
+    head = read_env_file(str(fifo), True)
+    assert head.error is not None and head.data == b""
 
 
 def test_missing_file_keeps_the_error(tmp_path: Path) -> None:
-    head = read_env_file_head((str(tmp_path / "missing.env"), True))
-    assert head is not None and isinstance(head.error, FileNotFoundError)
+    head = read_env_file(str(tmp_path / "missing.env"), True)
+    assert isinstance(head.error, FileNotFoundError)
 
 
 def test_huge_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
@@ -75,9 +73,12 @@ def test_huge_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
     head = head_of(path)
     assert head.truncated and len(head.data) <= ENV_FILE_READ_LIMIT
     assert head.data.endswith(b"\n")
-    settings, problems = settings_from_env_file(head)
+    settings, notes = read_file_settings(head)
     assert settings["AUTOSEED"].raw == "5"
-    assert problems == [f"{path} is larger than 1 MiB; only its first MiB was read"]
+    assert [note.text for note in notes] == [
+        f"{path} is larger than 1 MiB; only its first MiB was read, so a setting after that "
+        "is ignored"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -110,6 +111,9 @@ def test_only_autoseed_keys_are_read(tmp_path: Path) -> None:
 def test_line_numbers_name_the_source(tmp_path: Path) -> None:
     path = tmp_path / ".env"
     path.write_text("A=1\n\n\nAUTOSEED=3\n")
+    settings, _ = settings_from_env_file(head_of(path))
+    assert settings["AUTOSEED"].source == f"{path}, line 4"
+    path.write_bytes(b"A=1\r\nB: broken\r\n\r\nAUTOSEED=3\r\n")  # each CRLF one line
     settings, _ = settings_from_env_file(head_of(path))
     assert settings["AUTOSEED"].source == f"{path}, line 4"
 

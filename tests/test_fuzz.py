@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autoseed
-from autoseed._startup import looks_like_setting
 from autoseed.config import (
     KNOWN_VARIABLES,
     MAX_SEED,
@@ -22,8 +21,9 @@ from autoseed.config import (
     collect_settings,
     resolve_config,
 )
-from autoseed.envfile import settings_from_env_file
-from autoseed.envhead import EnvFileHead
+from autoseed.envfile import EnvFile
+from autoseed.names import looks_like_setting
+from autoseed.resolution import settings_from_env_file
 
 VARIABLES = [*KNOWN_VARIABLES, "AUTOSEED_UNKNOWN"]
 ON_WORDS = st.sampled_from(["1", "true", "yes", "on", "1024", "random", "warn", "reexec"])
@@ -67,15 +67,16 @@ def test_any_env_file_content_parses_without_raising(content: bytes) -> None:
     """Any bytes give settings, or one single-line ConfigError naming the file and line: a line
     that sets an AUTOSEED* key but cannot be parsed is an invalid value, never skipped."""
     try:
-        settings_found, problems = settings_from_env_file(
-            EnvFileHead(str(Path("/project/.env")), explicit=False, data=b"AUTOSEED=1\n" + content)
+        data = b"AUTOSEED=1\n" + content
+        settings_found, notes = settings_from_env_file(
+            EnvFile(str(Path("/project/.env")), False, data, size=len(data))
         )
     except ConfigError as error:
         assert "\n" not in str(error) and "(/project/.env, line " in str(error), str(error)
         return
     # Names that only look like settings are kept, to be reported as misspellings.
     assert all(looks_like_setting(name) for name in settings_found)
-    assert all("\n" not in problem for problem in problems)
+    assert all("\n" not in note.text for note in notes)
 
 
 @pytest.mark.usefixtures("isolated_state")

@@ -101,11 +101,13 @@ class TestFaults:
         with open(env_file, "wb") as file:
             file.write(b"AUTOSEED=3\nAUTOSEED_VERBOSE=1\n# padding\n")
             file.truncate(100 * 1024 * 1024)  # 100 MB, most of it NUL bytes
-        result = check(installed.run("-c", "import random", cwd=tmp_path, timeout=60))
+        code = "import random, numpy"
+        result = check(installed.run("-c", code, cwd=tmp_path, timeout=60))
         assert result.stderr.splitlines() == [
             "autoseed: restarted once with PYTHONHASHSEED=3",
-            f"autoseed: {env_file} is larger than 1 MiB; only its first MiB was read",
             "autoseed: seeded random with 3",
+            f"autoseed: {env_file} is larger than 1 MiB; only its first MiB was read, so a "
+            "setting after that is ignored",
         ], describe(result)
 
     def test_huge_env_file_without_autoseed_is_ignored(
@@ -114,8 +116,9 @@ class TestFaults:
         with open(tmp_path / ".env", "wb") as file:
             file.write(b"SECRET=1\n")
             file.truncate(100 * 1024 * 1024)
-        result = check(installed.run("-c", "print('ran')", cwd=tmp_path, timeout=60))
-        assert result.stdout == "ran\n" and result.stderr == ""
+        code = "import numpy; print('ran')"  # reads on past the first MiB, in chunks
+        result = check(installed.run("-c", code, cwd=tmp_path, timeout=60))
+        assert result.stdout == "ran\n" and result.stderr == "", describe(result)
 
     def test_unreadable_env_file(self, installed: Venv, tmp_path: Path) -> None:
         # Root reads every file it owns; a write-only procfs file is unreadable even for root.
@@ -126,11 +129,12 @@ class TestFaults:
         quiet = check(installed.run("-c", "print('ran')", cwd=tmp_path))
         assert quiet.stdout == "ran\n" and quiet.stderr == "", describe(quiet)
         asked = check(
-            installed.run("-c", "print('ran')", cwd=tmp_path, env=clean_env(AUTOSEED="3"))
+            installed.run("-c", "import numpy", cwd=tmp_path, env=clean_env(AUTOSEED="3"))
         )
         assert asked.stderr == (
-            f"autoseed: could not read {tmp_path / '.env'} (Permission denied); "
-            "its settings are ignored\n"
+            f"autoseed: could not read {tmp_path / '.env'} (Permission denied), so an AUTOSEED "
+            "setting in it would be ignored; make it readable, or set AUTOSEED_ENV_FILE=none "
+            "to skip it\n"
         ), describe(asked)
         named = check(installed.run("-c", "pass", env=clean_env(AUTOSEED_ENV_FILE=unreadable)))
         assert f"AUTOSEED_ENV_FILE={unreadable!r} (from the environment) cannot be read" in (

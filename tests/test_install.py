@@ -11,7 +11,7 @@ from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
 
 pytestmark = pytest.mark.slow
 
-PTH_LINE = "import autoseed._startup; autoseed._startup.run()\n"
+PTH_LINE = "import _autoseed_startup; _autoseed_startup.run()\n"
 # A seeded `python -c` restarts once to fix its hash seed, which AUTOSEED_VERBOSE reports.
 SEEDED_RANDOM = "autoseed: restarted once with PYTHONHASHSEED=1\nautoseed: seeded random with 1\n"
 
@@ -31,8 +31,9 @@ def autoseed_files(site_packages: Path) -> list[str]:
 def test_wheel_puts_pth_and_start_at_the_root_of_site_packages(installed: Venv) -> None:
     site_packages = installed.site_packages
     assert (site_packages / "autoseed.pth").read_text() == PTH_LINE
-    assert (site_packages / "autoseed.start").read_text() == "autoseed._startup:run\n"
-    assert not (site_packages / "autoseed" / "startup_files").exists()
+    assert (site_packages / "autoseed.start").read_text() == "_autoseed_startup:run\n"
+    gate = (ROOT / "autoseed" / "startup_files" / "_autoseed_startup.py").read_text()
+    assert (site_packages / "_autoseed_startup.py").read_text() == gate
 
 
 def test_start_file_names_a_real_importable_callable(installed: Venv) -> None:
@@ -43,7 +44,7 @@ def test_start_file_names_a_real_importable_callable(installed: Venv) -> None:
     )
     start = installed.site_packages / "autoseed.start"
     result = check(installed.run("-c", code, str(start)))
-    assert result.stdout.split() == ["autoseed._startup", "run"]
+    assert result.stdout.split() == ["_autoseed_startup", "run"]
 
 
 def test_pip_install_fires_once(installed: Venv) -> None:

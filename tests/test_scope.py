@@ -42,15 +42,22 @@ class TestOwnership:
         theirs.write_text("AUTOSEED=not-a-seed\nAUTOSEED_DETERMINISTIC=1\n")
         os.chown(theirs, other_uid, other_uid)
         code = "import numpy, random; numpy.random.rand(); print(random.random())"
-        quiet = [check(installed.run("-c", code, cwd=shared)) for _ in range(2)]
-        assert quiet[0].stderr == "" and quiet[0].stdout != quiet[1].stdout, describe(quiet[0])
-        asked = check(installed.run("-c", "pass", cwd=shared, env=clean_env(AUTOSEED="1")))
-        assert asked.stderr == (
-            f"autoseed: {theirs} is ignored: it belongs to another user (uid {other_uid}), and "
-            "only your own or root's .env files configure your processes; name it in "
-            "AUTOSEED_ENV_FILE to trust it\n"
-        ), describe(asked)
-        status = check(run([str(installed.bin / "autoseed"), "status"], cwd=shared))
+        ignored = (
+            f"autoseed: {theirs} sets AUTOSEED but is ignored: it belongs to another user (uid "
+            f"{other_uid}), and only your own or root's .env files configure your processes; "
+            "name it in AUTOSEED_ENV_FILE to trust it\n"
+        )
+        runs = [check(installed.run("-c", code, cwd=shared)) for _ in range(2)]
+        assert runs[0].stdout != runs[1].stdout, "not seeded: neither file configures it"
+        assert runs[0].stderr == ignored, describe(runs[0])
+        bare = check(installed.run("-c", "pass", cwd=shared))
+        assert bare.stderr == "", describe(bare)
+        for asked in ({"AUTOSEED": "1"}, {"AUTOSEED_VERBOSE": "1"}):
+            told = check(installed.run("-c", "import numpy", cwd=shared, env=clean_env(**asked)))
+            assert told.stderr == ignored, describe(told)
+        failed = run([str(installed.bin / "autoseed"), "status"], cwd=shared)
+        assert failed.returncode == 1, describe(failed)
+        status = failed
         assert f"{theirs} (ignored: owned by another user, uid {other_uid})" in status.stdout
         assert "AUTOSEED: off (default)" in status.stdout, describe(status)
 
