@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,53 @@ class TestVerify:
         assert failing.returncode == 1 and "exited with status 3" in failing.stdout
         assert autoseed(installed, "verify", "--runs", "1", "--", "true").returncode == 2
         assert autoseed(installed, "verify").returncode == 2
+
+    def test_usage_errors_are_said_once_on_stderr_and_exit_2(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        bad_seed = autoseed(installed, "verify", "--seed", "x", "--", "true")
+        assert (bad_seed.returncode, bad_seed.stdout) == (2, ""), describe(bad_seed)
+        assert bad_seed.stderr == (
+            "autoseed: verify: SEED='x' (from the command line) is not valid; expected an "
+            "integer 0..4294967295 or 'random'\n"
+        )
+        bad_env = autoseed(installed, "verify", "--", "true", env=clean_env(AUTOSEED="abc"))
+        assert (bad_env.returncode, bad_env.stdout) == (2, ""), describe(bad_env)
+        assert bad_env.stderr.count("\n") == 1, describe(bad_env)
+        assert bad_env.stderr.startswith(
+            "autoseed: verify: AUTOSEED='abc' (from the environment) is not valid"
+        )
+        directory = autoseed(installed, "verify", "--compare", str(tmp_path), "--", "true")
+        assert (directory.returncode, directory.stdout) == (2, ""), describe(directory)
+        assert (
+            f"--compare takes a file that the command writes; {tmp_path} is a directory"
+        ) in directory.stderr
+
+    @pytest.mark.parametrize(("sent", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+    def test_a_signal_stops_the_running_command_without_a_traceback(
+        self, installed: Venv, tmp_path: Path, sent: int, status: int
+    ) -> None:
+        pid_file = tmp_path / "run.pid"
+        code = (
+            f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+            "time.sleep(120)"
+        )
+        verify = subprocess.Popen(
+            [str(installed.bin / "autoseed"), "verify", "--", str(installed.python), "-c", code],
+            env=clean_env(), cwd=NEUTRAL_DIRECTORY, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for _ in range(600):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.05)
+        verify.send_signal(sent)  # to verify alone, not its process group
+        out, err = verify.communicate(timeout=60)
+        assert verify.returncode == status, (out, err)
+        assert "Traceback" not in err and out == "", (out, err)
+        assert "the running command was stopped" in err, err
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)
 
 
 class TestInstall:

@@ -69,7 +69,8 @@ def torchrun(venv: Venv, **env: str) -> list[str]:
             str(SCRIPTS / "dist_digest.py"), env=clean_env(**env), timeout=240,
         )
     )  # fmt: skip
-    lines = sorted(re.findall(r"rank \d+ seed \d+ init \w+ total \S+", result.stdout))
+    found = r"rank \d+ seed \d+ init \w+ total \S+ hashseed \S+ hash \S+"
+    lines = sorted(re.findall(found, result.stdout))
     assert len(lines) == 2, describe(result)
     return lines
 
@@ -98,6 +99,36 @@ class TestRanks:
         # The process and its child both use 1024 + 3; the child got AUTOSEED=1024, not 1027,
         # so a launcher-of-launchers never adds the rank twice.
         assert result.stdout.splitlines() == ["1027 1024", "1027 1024"], describe(result)
+
+    def test_ranks_share_the_hash_seed_under_an_offset(self, cluster: Venv) -> None:
+        """Hash order must agree across ranks (a vocabulary built from a set); each rank started
+        as a top-level process (srun) restarts with the base seed, as torchrun's ranks inherit."""
+        code = (
+            "import os, torch; "
+            "print(os.environ['PYTHONHASHSEED'], hash('abc'), torch.initial_seed())"
+        )
+        ranks = [
+            check(cluster.run("-c", code, env=clean_env(
+                AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1", SLURM_PROCID=rank))).stdout.split()
+            for rank in ("0", "1")
+        ]  # fmt: skip
+        assert [rank[0] for rank in ranks] == ["1024", "1024"]
+        assert ranks[0][1] == ranks[1][1], "hash() agrees across ranks"
+        assert [rank[2] for rank in ranks] == ["1024", "1025"], "the generators get the offset"
+        lines = torchrun(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
+        assert {tuple(line.split()[8:]) for line in lines} == {
+            ("hashseed", "1024", "hash", ranks[0][1])
+        }, lines
+
+    def test_deterministic_algorithms_with_cudnn_kept(self, cluster: Venv) -> None:
+        code = (
+            "import torch; b = torch.backends.cudnn; "
+            "print(torch.are_deterministic_algorithms_enabled(), b.deterministic, b.benchmark)"
+        )
+        kept = clean_env(AUTOSEED="1", AUTOSEED_DETERMINISTIC="1", AUTOSEED_CUDNN="keep")
+        assert check(cluster.run("-c", code, env=kept)).stdout == "True False False\n"
+        default = clean_env(AUTOSEED="1", AUTOSEED_DETERMINISTIC="1")
+        assert check(cluster.run("-c", code, env=default)).stdout == "True True False\n"
 
     def test_without_offset_every_rank_gets_the_same_seed(self, cluster: Venv) -> None:
         seeds = {

@@ -150,6 +150,31 @@ def test_defaults_follow_the_seed() -> None:
     assert seeded.source_of(CUDNN_VARIABLE) == "default"
 
 
+@pytest.mark.parametrize(
+    ("cudnn", "expected"),
+    [(None, "deterministic"), ("keep", "keep"), ("0", "keep"), ("deterministic", "deterministic")],
+)
+def test_deterministic_algorithms_honour_an_explicit_cudnn_mode(
+    cudnn: str | None, expected: str
+) -> None:
+    """keep leaves the flags to torch: its deterministic algorithms pick deterministic cudnn
+    convolutions by themselves (torch.use_deterministic_algorithms' documentation)."""
+    environ = {"AUTOSEED_DETERMINISTIC": "1", **({"AUTOSEED_CUDNN": cudnn} if cudnn else {})}
+    for seed in ({}, {"AUTOSEED": "3"}):
+        plan = resolve_config(collect_settings({**environ, **seed}))
+        assert (plan.deterministic, plan.cudnn) == ("on", expected)
+
+
+def test_benchmark_contradicts_deterministic_algorithms() -> None:
+    environ = {"AUTOSEED_DETERMINISTIC": "1", "AUTOSEED_CUDNN": "benchmark"}
+    with pytest.raises(ConfigError) as caught:
+        resolve_config(collect_settings(environ))
+    assert "AUTOSEED_CUDNN='benchmark' (from the environment) is not valid; expected " in str(
+        caught.value
+    )
+    assert "'deterministic' or 'keep' while AUTOSEED_DETERMINISTIC is on" in str(caught.value)
+
+
 def test_cudnn_alone_is_active_without_a_seed() -> None:
     plan = resolve_config(collect_settings({"AUTOSEED_CUDNN": "benchmark"}))
     assert plan.active and plan.seed is None and plan.cudnn == "benchmark"

@@ -14,6 +14,9 @@ total = model(inputs).sum().detach()
 dist.all_reduce(total)
 weights = b"".join(p.detach().numpy().tobytes() for p in model.parameters())
 digest = hashlib.sha256(weights + inputs.numpy().tobytes()).hexdigest()[:16]
-line = f"rank {rank} seed {torch.initial_seed()} init {digest} total {total.item():.6f}\n"
+line = (
+    f"rank {rank} seed {torch.initial_seed()} init {digest} total {total.item():.6f} "
+    f"hashseed {os.environ.get('PYTHONHASHSEED')} hash {hash('abc')}\n"
+)
 os.write(1, line.encode())  # one write: the ranks share the pipe and must not interleave
 dist.destroy_process_group()
