@@ -1,6 +1,6 @@
 """Turn what the start-up hand-over found (environment and ``.env``) into an applied plan."""
 
-from autoseed import hook, notices, restart
+from autoseed import hook
 from autoseed.config import (
     HASH_SEED_MODE_VARIABLE,
     REEXEC_WORD,
@@ -18,7 +18,6 @@ from autoseed.names import (
     say_once,
     warn,
 )
-from autoseed.resolution import Note, describe_setting_beyond_limit, read_file_settings
 from autoseed.seeding import apply_plan, refuse_unseeded_imports
 
 TYPE_CHECKING = False
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from autoseed.envfile import EnvFile
+    from autoseed.resolution import Note
 
 # The configuration error the start-up hook met in this process, if any (for `autoseed status`).
 startup_error: ConfigError | None = None
@@ -41,17 +41,27 @@ def activate_from_startup(
     notes already found, so that the file is not read twice.
     """
     global startup_error
+    file_settings: dict[str, Setting] = {}
+    notes: list[Note] = []
+    # A child of a seeded process (a DataLoader worker, a rank) has no .env news and no
+    # hand-over: it imports nothing more than it needs to seed.
     try:
-        if handover is None:
-            file_settings, notes = read_file_settings(env_file)
-        else:
+        if handover is not None:
+            from autoseed import resolution, restart
+
             entries, pairs = restart.decode_handover(handover)
             file_settings = {entry[0]: Setting(*entry) for entry in entries}
-            notes = [Note(text, unmet) for text, unmet in pairs]
+            notes = [resolution.Note(text, unmet) for text, unmet in pairs]
+        elif env_file is not None:
+            from autoseed.resolution import read_file_settings
+
+            file_settings, notes = read_file_settings(env_file)
         plan = resolve_config(collect_settings(environ, file_settings), environ)
     except ConfigError as error:
+        from autoseed.restart import is_autoseed_command
+
         startup_error = error
-        if not restart.is_autoseed_command():  # which says it in its own terms
+        if not is_autoseed_command():  # which says it in its own terms
             say_once(f"{error}; importing numpy or torch fails until this is fixed")
         refuse_unseeded_imports(error)
         return
@@ -59,18 +69,30 @@ def activate_from_startup(
         restart_for_hash_seed(plan, environ, file_settings, notes)
     elif plan.verbose:
         warn(f"restarted once with {HASH_SEED_VARIABLE}={environ.get(HASH_SEED_VARIABLE)}")
-    for note in notes:
-        notices.tell_at_first_import(note.text)
-    for warning in plan.warnings:
-        notices.tell_at_first_import(warning)
-    if env_file is not None and env_file.truncated and not file_settings:
-        notices.tell_at_first_import(lambda: _text(describe_setting_beyond_limit(env_file)))
+    _tell_at_first_import(env_file, file_settings, [note.text for note in notes], plan)
     apply_plan(plan, export=False, restarted=handover is not None)
     if plan.effective_seed is not None:
         # Waits for IPython's import; never imports it (autoseed/ipython.py says why).
         hook.when_imported("IPython.core.interactiveshell", _prepare_ipython)
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         hook.when_imported("torch", _start_tracing)
+
+
+def _tell_at_first_import(
+    env_file: "EnvFile | None", file_settings: dict[str, Setting], notes: list[str], plan: SeedPlan
+) -> None:
+    """What the configuration could not do, said at the first import of numpy or torch."""
+    beyond = env_file is not None and env_file.truncated and not file_settings
+    if not (notes or plan.warnings or beyond):
+        return
+    from autoseed import notices
+
+    for text in [*notes, *plan.warnings]:
+        notices.tell_at_first_import(text)
+    if beyond and env_file is not None:
+        from autoseed.resolution import describe_setting_beyond_limit
+
+        notices.tell_at_first_import(lambda: _text(describe_setting_beyond_limit(env_file)))
 
 
 def _text(note: "Note | None") -> "str | None":
@@ -111,6 +133,8 @@ def restart_for_hash_seed(
     seed = plan.seed
     if seed is None or not plan.reexec or hash_seed_is_fixed(environ):
         return
+    from autoseed import restart
+
     # A drawn seed is said once: here, just before the restart, or by apply_plan if none.
     drawn = f"{SEED_VARIABLE}={plan.seed}" if plan.seed_drawn and not plan.seed_inherited else None
     handover = restart.encode_handover(

@@ -13,11 +13,12 @@ consumes what it saw: Python 3.10 has no atomic groups). ``tests/test_fuzz.py`` 
 result equal to python-dotenv's own parse for generated files.
 """
 
-from __future__ import annotations
-
-import re
 from bisect import bisect_left
-from collections.abc import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Callable
 
 _SPACE = r"[^\S\r\n]"  # blanks that do not end a line
 
@@ -73,16 +74,35 @@ _SIMPLE_LINE = (
     + r"""(?:"[^"\\]*"|'[^'\\]*')[^'"\r\n]*)"""
     + _BREAK
 )  # fmt: skip
-_QUIET = re.compile(f"{_QUIET_STRETCH}(?:{_SIMPLE_LINE}{_QUIET_STRETCH})*")
-_ONE_BINDING = re.compile(_BINDING)
 
 _ESCAPES = {
     "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
     "t": "\t", "v": "\v",
 }  # fmt: skip
-_SINGLE_QUOTE_ESCAPES = re.compile(r"\\[\\']")
-_DOUBLE_QUOTE_ESCAPES = re.compile(r"\\[\\'\"abfnrtv]")
-_UNQUOTED_COMMENT = re.compile(r"\s+#.*")
+
+
+class _Patterns:
+    """The expressions, compiled at their first use: importing ``re`` and compiling them costs
+    about 10 ms, which a .env that only mentions AUTH_TOKEN, or none at all, never pays."""
+
+    def __init__(self) -> None:
+        import re
+
+        self.quiet = re.compile(f"{_QUIET_STRETCH}(?:{_SIMPLE_LINE}{_QUIET_STRETCH})*")
+        self.one_binding = re.compile(_BINDING)
+        self.line_break = re.compile(r"\r\n|\n|\r")
+        self.single_quote_escapes = re.compile(r"\\[\\']")
+        self.double_quote_escapes = re.compile(r"\\[\\'\"abfnrtv]")
+        self.unquoted_comment = re.compile(r"\s+#.*")
+
+
+_compiled: list[_Patterns] = []
+
+
+def _patterns() -> _Patterns:
+    if not _compiled:
+        _compiled.append(_Patterns())
+    return _compiled[0]
 
 
 class Binding:
@@ -98,13 +118,16 @@ class Binding:
         return f"Binding({self.key!r}, {self.value!r}, line={self.line}, error={self.error!r})"
 
 
-def setting_line_starts(text: str, is_setting: Callable[[str], bool]) -> list[int]:
+def setting_line_starts(
+    text: str, is_setting: "Callable[[str], bool]", upper: str | None = None
+) -> list[int]:
     """Starts of the lines where a binding of a setting can begin: those whose text, after
     blanks, ``export`` and a quote, passes ``is_setting`` (which must pass any string that
-    starts with a name it passes). Two searches where no line holds AUT or EED."""
-    upper = text.upper()
+    starts with a name it passes). Two searches where no line holds AUT or EED; ``upper`` is
+    ``text.upper()``, when the caller has it."""
+    upper = text.upper() if upper is None else upper
     if len(upper) != len(text):  # a letter that grows when upper-cased: look at every line
-        positions = [0, *(m.end() for m in re.finditer(r"\r\n|\n|\r", text))]
+        positions = [0, *(m.end() for m in _patterns().line_break.finditer(text))]
     else:
         positions = [found for word in ("AUT", "EED") for found in _all(upper, word)]
     starts = set()
@@ -134,7 +157,7 @@ def _line_end(text: str, start: int) -> int:
 
 
 def setting_bindings(
-    text: str, is_setting: Callable[[str], bool], candidates: list[int] | None = None
+    text: str, is_setting: "Callable[[str], bool]", candidates: list[int] | None = None
 ) -> list[Binding]:
     """The bindings of ``text`` whose key passes ``is_setting``, and the lines python-dotenv
     cannot parse whose text (after ``export``) passes it, in file order. ``candidates``:
@@ -147,6 +170,7 @@ def setting_bindings(
     # Only a quote can carry a binding past the end of its line: the quiet stretches between
     # are stepped over whole, but never past a candidate line (``endpos``), which is then
     # either where a binding starts or inside one that python-dotenv would start before it.
+    patterns = _patterns()
     position, end = 0, _line_end(text, candidates[-1])
     pending = iter(candidates)
     next_candidate: int | None = next(pending)
@@ -154,11 +178,11 @@ def setting_bindings(
         while next_candidate is not None and next_candidate < position:
             next_candidate = next(pending, None)
         stop = len(text) if next_candidate is None else next_candidate
-        quiet = _QUIET.match(text, position, stop)
+        quiet = patterns.quiet.match(text, position, stop)
         if quiet is not None and quiet.end() > position:
             position = quiet.end()
             continue
-        match = _ONE_BINDING.match(text, position)
+        match = patterns.one_binding.match(text, position)
         if match is None or match.end() == position:  # (a binding always matches, and moves)
             break
         if _holds_candidate(candidates, match.start(), match.end()):
@@ -167,7 +191,7 @@ def setting_bindings(
     return found
 
 
-def _keep(match: re.Match[str], text: str, is_setting: Callable[[str], bool],
+def _keep(match: "re.Match[str]", text: str, is_setting: "Callable[[str], bool]",
           found: list[Binding]) -> None:  # fmt: skip
     if any(match.group(f"error{n}") is not None for n in (1, 2, 3, 4)):
         source = text[match.start() : match.end()].strip()
@@ -187,18 +211,18 @@ def _holds_candidate(candidates: list[int], start: int, end: int) -> bool:
     return index < len(candidates) and candidates[index] < end
 
 
-def _value(match: re.Match[str]) -> str:
+def _value(match: "re.Match[str]") -> str:
     single, double, unquoted = match.group("single", "double", "unquoted")
     if single is not None:
-        return _SINGLE_QUOTE_ESCAPES.sub(_unescape, single[1:-1])
+        return _patterns().single_quote_escapes.sub(_unescape, single[1:-1])
     if double is not None:
-        return _DOUBLE_QUOTE_ESCAPES.sub(_unescape, double[1:-1])
+        return _patterns().double_quote_escapes.sub(_unescape, double[1:-1])
     if unquoted is not None:
-        return _UNQUOTED_COMMENT.sub("", unquoted).rstrip()
+        return _patterns().unquoted_comment.sub("", unquoted).rstrip()
     return ""
 
 
-def _unescape(escape: re.Match[str]) -> str:
+def _unescape(escape: "re.Match[str]") -> str:
     return _ESCAPES[escape.group(0)[1]]
 
 

@@ -78,7 +78,7 @@ class EnvFile:
             else:
                 from autoseed.dotenv_syntax import setting_line_starts
 
-                self._lines = setting_line_starts(text, looks_like_setting)
+                self._lines = setting_line_starts(text, looks_like_setting, upper)
         return self._lines
 
     @property

@@ -75,7 +75,8 @@ class PostImportFinder:
     def find_spec(
         self, fullname: str, path: "Sequence[str] | None" = None, target: "ModuleType | None" = None
     ) -> "ModuleSpec | None":
-        self._run_before_next_import()
+        if _is_fully_imported("site") or "site" not in sys.modules:
+            self._run_before_next_import()
         self._call_back_completed()
         with self._lock:
             make_refusal = self._refusals.get(fullname)
@@ -199,8 +200,18 @@ def when_imported(name: str, callback: "ImportCallback") -> None:
         _finder.await_module(name, callback)
 
 
+def find_spec(
+    fullname: str, path: "Sequence[str] | None" = None, target: "ModuleType | None" = None
+) -> "ModuleSpec | None":
+    """What the hook's finder answers for this import (for a finder that ran before it, and
+    put it in place: the start-up gate)."""
+    return _finder.find_spec(fullname, path, target)
+
+
 def before_next_import(callback: "Callable[[], None]") -> None:
-    """Call ``callback()`` once, when the next module is imported (work deferred off start-up).
+    """Call ``callback()`` once, when the program next imports a module (work deferred off
+    start-up): once site.py is done, so that what other .pth files and sitecustomize import
+    does not count.
 
     The callback must not raise.
     """

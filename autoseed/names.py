@@ -68,9 +68,10 @@ def say_once(message: str) -> None:
 
 
 def might_be_setting(name: str) -> bool:
-    """The start-up gate's cheap test (``_autoseed_startup.might_be_setting``, the same code:
-    the gate imports nothing): a name that looks like a setting always passes it. A slip of
-    AUTOSEED at the start of a name leaves AUT at its start (or AAUT) or EED at index 4 to 6."""
+    """The start-up gate's cheap test, which ``autoseed.pth`` spells out in its own line (it runs
+    in every interpreter and imports nothing): a name that looks like a setting always passes
+    it. A slip of AUTOSEED at the start of a name leaves AUT (or AAUT) at its start, or EED at
+    index 4 to 6."""
     squeezed = name.upper().replace("_", "")
     return squeezed.startswith(("AUT", "AAUT")) or "EED" in squeezed[4:9]
 

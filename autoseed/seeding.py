@@ -6,7 +6,7 @@ script sets itself afterwards still wins.
 
 import os
 
-from autoseed import hook, notices
+from autoseed import hook
 from autoseed.config import (
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
@@ -26,7 +26,6 @@ from autoseed.names import (
     HASH_SEED_VARIABLE,
     warn,
 )
-from autoseed.restart import is_autoseed_command
 from autoseed.seeders import (
     BUILT_IN_SEEDERS,
     CUBLAS_WORKSPACE_VARIABLE,
@@ -181,9 +180,12 @@ def apply_plan(
         # (a kernel a seeded server starts) tell autoseed's PYTHONHASHSEED from the user's.
         os.environ[HASH_SEED_VARIABLE] = os.environ[EXPORTED_HASH_SEED_VARIABLE] = str(plan.seed)
     prepare_environment(plan)
-    # The autoseed command itself says which seed it hands to the command it runs, if any.
-    if plan.seed_drawn and not plan.seed_inherited and not is_autoseed_command():
-        warn(f"{SEED_VARIABLE}={plan.seed}")
+    if plan.seed_drawn and not plan.seed_inherited:
+        from autoseed.restart import is_autoseed_command
+
+        # The autoseed command itself says which seed it hands to the command it runs, if any.
+        if not is_autoseed_command():
+            warn(f"{SEED_VARIABLE}={plan.seed}")
     _watch(BUILT_IN_SEEDERS, plan)
     if plan.seed is not None and third_party_now:
         _watch_third_party(plan)
@@ -252,6 +254,8 @@ def seed_everything(
     }
     plan = resolve_config(settings, os.environ)
     apply_plan(plan)
+    from autoseed import notices
+
     notices.tell_now()  # what the start-up hook found wrong, now that the API is in use
     return plan
 

@@ -116,14 +116,17 @@ def _start_up_state(module: str, attribute: str) -> Any:
     return getattr(sys.modules.get(module), attribute, None)
 
 
-def _hook_state() -> str:
-    if not _start_up_state("_autoseed_startup", "ran"):
-        return "did not run in this process (python -S, or no autoseed.pth for this interpreter)"
+def _hook_state(start_files: list[str]) -> str:
     if _start_up_state("autoseed.activation", "startup_error") is not None:
         return "ran in this process and refused numpy and torch (invalid configuration)"
     if seeding.active_plan() is not None:
         return "ran in this process and is active"
-    return "ran in this process; nothing asked for it"
+    if sys.flags.no_site:
+        return "did not run in this process (python -S skips site.py and every .pth)"
+    # The .pth line hands over (imports _autoseed_startup) only where something might ask.
+    if start_files or _start_up_state("_autoseed_startup", "ran"):
+        return "ran in this process; nothing asked for it"
+    return "not installed for this interpreter (no autoseed.pth in its site directories)"
 
 
 def build_status() -> dict[str, Any]:
@@ -142,8 +145,8 @@ def build_status() -> dict[str, Any]:
         "pid": os.getpid(),
         "autoseed_command": restart.is_autoseed_command(),
         "autoseed_version": installed_version(),
-        "start_files": _installed_start_files(),
-        "hook": _hook_state(),
+        "start_files": (start_files := _installed_start_files()),
+        "hook": _hook_state(start_files),
         "env_files_considered": considered,
         "env_file_states": {path: describe_env_file(path, used) for path in considered},
         "env_lookup": None if considered else describe_lookup_off(environ),

@@ -97,7 +97,7 @@ class TestStatus:
         check(autoseed(fresh_venv, "uninstall"))
         result = check(autoseed(fresh_venv, "status", env=clean_env(AUTOSEED="5")))
         assert "start-up files: none installed" in result.stdout, describe(result)
-        assert "start-up hook: did not run in this process" in result.stdout
+        assert "start-up hook: not installed for this interpreter" in result.stdout
 
 
 class TestRun:

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from autoseed.names import might_be_setting
 from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
 
 pytestmark = pytest.mark.slow
 
-PTH_LINE = "import _autoseed_startup; _autoseed_startup.run()\n"
+PTH_LINE = (ROOT / "autoseed" / "startup_files" / "autoseed.pth").read_text()
 # A seeded `python -c` restarts once to fix its hash seed, which AUTOSEED_VERBOSE reports.
 SEEDED_RANDOM = "autoseed: restarted once with PYTHONHASHSEED=1\nautoseed: seeded random with 1\n"
 
@@ -34,6 +35,27 @@ def test_wheel_puts_pth_and_start_at_the_root_of_site_packages(installed: Venv) 
     assert (site_packages / "autoseed.start").read_text() == "_autoseed_startup:run\n"
     gate = (ROOT / "autoseed" / "startup_files" / "_autoseed_startup.py").read_text()
     assert (site_packages / "_autoseed_startup.py").read_text() == gate
+
+
+NAMES = [
+    "AUTOSEED", "AUTOSEED_CUDNN", "autoseed", "AUTO_SEED", "AUTOSED", "UTOSEED", "AAUTOSEED",
+    "AUTH_TOKEN", "XAUTHORITY", "RUSTUP_AUTO_INSTALL", "SEED", "RANDOM_SEED", "NEED_SEED",
+    "SPEED_LIMIT", "_AUTOSEED_TOLD", "HOME",
+]  # fmt: skip
+
+
+def test_the_pth_line_looks_further_exactly_where_names_say_a_name_might_be_a_setting(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """autoseed.pth spells out names.might_be_setting (it imports nothing): the same answers."""
+    code = "import sys; print('_autoseed_startup' in sys.modules)"
+    for name in NAMES:
+        result = check(installed.run("-c", code, env=clean_env(**{name: "x"}), cwd=tmp_path))
+        assert result.stdout == f"{might_be_setting(name)}\n", (name, describe(result))
+    (tmp_path / "deep").mkdir()
+    (tmp_path / ".env").write_text("OTHER=1\n")
+    above = check(installed.run("-c", code, cwd=tmp_path / "deep"))
+    assert above.stdout == "True\n", "a .env above the working directory is looked at"
 
 
 def test_start_file_names_a_real_importable_callable(installed: Venv) -> None:

@@ -1,71 +1,87 @@
-"""autoseed's start-up gate: ``autoseed.pth`` runs :func:`run` in every interpreter.
+"""autoseed's start-up gate: what ``autoseed.pth`` hands over to. PYTEST_DONT_REWRITE
 
-Only the off path lives here (a look at the environment's names, a stat per directory up to the
-root), because where bytecode is not written every start compiles this file. Whatever asks for
-autoseed goes to ``autoseed.startup``; nothing imports this module. PYTEST_DONT_REWRITE: pytest
-must not warn that a plugin's module was imported before it started.
+The off path lives in the ``.pth`` line itself, so that an interpreter where nothing asks for
+autoseed neither compiles nor imports a file (where bytecode is not written, compiling any file
+first builds the ``ast`` types, about 1.5 ms). The line looks at the environment's names (all at
+once, in C: a name that starts with AUT or AAUT, or has EED at index 4 to 6, once upper-cased
+and without underscores: ``names.might_be_setting``) and for a ``.env`` from the working
+directory up, then hands over here; ``_autoseed`` in ``sys.modules`` marks it done, as site.py
+reads a venv's ``.pth`` files twice (CPython #75723). This module hands over to the package;
+nothing in the package imports it.
 """
 
+import _thread
 import os
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
+    Path = Sequence[str] | None
+    Act = Callable[[str, Path, ModuleType | None], ModuleSpec | None]
 
 ran = False
 
 
 def run() -> None:
+    """The ``.pth`` line's work, for what cannot run a ``.pth`` line: site.py's ``.start`` files
+    (PEP 829, Python 3.15+) and ``sitecustomize_example``."""
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "autoseed.pth")) as file:
+            lines = [line for line in file if line.startswith("import")]
+    except OSError:
+        lines = []
+    for line in lines:
+        exec(line)
+    if not lines:
+        hand_over()
+
+
+def hand_over() -> None:
+    """Hand over to the package now; or, where the hash seed needs no restart (a child of a
+    seeded process: a DataLoader worker, a rank), at the program's first import, which it
+    precedes, so that a process that imports nothing more (a helper's ``python -c``) never pays
+    for it."""
     global ran
-    if ran:  # site.py reads a venv's .pth files twice (CPython #75723)
+    if ran:  # once per process, whoever calls
         return
     ran = True
+    seed = os.environ.get("PYTHONHASHSEED", "")
+    if seed.isdigit() and seed.isascii() and "_AUTOSEED_HANDOVER" not in os.environ:
+        sys.meta_path.insert(0, _AtFirstImport(_start_and_find))
+    else:
+        _start()
+
+
+def _start() -> None:
     try:
-        names = [name for name in os.environ if might_be_setting(name)]
-        if any(n.startswith(("AUTOSEED", "_AUTOSEED_HANDOVER")) for n in names) or _env_file():
-            _hand_over(False)
-        elif names:  # only names that might be slips of AUTOSEED: judged when a line helps
-            sys.meta_path.insert(0, _AtFirstImport(_hand_over))
-    # SystemExit from a .pth line would end the interpreter; an unrelated program must run on.
-    except (Exception, SystemExit) as exc:
+        try:
+            from autoseed.startup import start
+        except ImportError:
+            if any(name.startswith("AUTOSEED") for name in os.environ):
+                sys.meta_path.insert(0, _AtFirstImport(_unimportable, ("numpy", "torch")))
+            return
+        start(os.environ)
+    except (Exception, SystemExit) as exc:  # never end, nor break, an unrelated program
         _say(f"start-up hook failed and did nothing: {type(exc).__name__}: {exc}")
 
 
-def might_be_setting(name: str) -> bool:
-    """Passed by every name that autoseed calls a setting or a slip of one (names.py)."""
-    squeezed = name.upper().replace("_", "")
-    return squeezed.startswith(("AUT", "AAUT")) or "EED" in squeezed[4:9]
+def _start_and_find(name: str, path: "Path", target: "ModuleType | None") -> "ModuleSpec | None":
+    _start()
+    hook = sys.modules.get("autoseed.hook")  # what the start put in place watches this import
+    return None if hook is None else hook.find_spec(name, path, target)
 
 
-def _env_file() -> bool:
-    try:
-        directory = os.getcwd()
-    except OSError:  # a deleted working directory has no .env to look up
-        return False
-    while not os.path.isfile(os.path.join(directory, ".env")):
-        if directory == (directory := os.path.dirname(directory)):
-            return False
-    return True
-
-
-def _hand_over(late: bool = True) -> None:
-    try:
-        from autoseed.startup import start
-    except ImportError:
-        if not late and any(n.startswith("AUTOSEED") for n in os.environ):
-            sys.meta_path.insert(0, _AtFirstImport(_unimportable))
-        return
-    start(os.environ, late)
-
-
-def _unimportable() -> None:
-    told = os.environ.get("_AUTOSEED_TOLD", "").split()
-    if "unimportable" not in told:  # once per job: children inherit the variable
-        os.environ["_AUTOSEED_TOLD"] = " ".join([*told, "unimportable"])
+def _unimportable(name: str, path: "Path", target: "ModuleType | None") -> None:
+    told = os.environ.get("_AUTOSEED_TOLD", "")
+    if "unimportable" not in told.split():  # once per job: children inherit the variable
+        os.environ["_AUTOSEED_TOLD"] = f"{told} unimportable".strip()
         _say(
-            f"AUTOSEED is set but {sys.executable} cannot import autoseed, so nothing was seeded; "
-            f"install autoseed for it, or remove {os.path.dirname(__file__)}/autoseed.pth"
+            f"AUTOSEED is set but {sys.executable} cannot import autoseed, so nothing was "
+            f"seeded; install autoseed for it, or remove {os.path.dirname(__file__)}/autoseed.pth"
         )
 
 
@@ -75,15 +91,29 @@ def _say(message: str) -> None:
 
 
 class _AtFirstImport:
-    """Acts once, at the first import of numpy or torch: where a line about autoseed helps."""
+    """Acts once: at the first import of one of ``names``, if given; else at the program's
+    first import once site.py is done (what other .pth files and sitecustomize import does not
+    count), or at the first import of a library autoseed seeds, whoever imports it."""
 
-    def __init__(self, act: "Callable[[], None]") -> None:
-        self.act = act
+    def __init__(self, act: "Act", names: "tuple[str, ...]" = ()) -> None:
+        self.act, self.names, self.lock = act, names, _thread.allocate_lock()
 
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name in ("numpy", "torch") and self in sys.meta_path:
+    def find_spec(
+        self, name: str, path: "Path" = None, target: "ModuleType | None" = None
+    ) -> "ModuleSpec | None":
+        if self.names:
+            if name not in self.names:
+                return None
+        elif name not in ("random", "numpy", "torch"):
+            site = getattr(sys.modules.get("site"), "__spec__", None)
+            if getattr(site, "_initializing", False):
+                return None
+        with self.lock:  # a second thread's import waits for the first to finish acting
+            if self not in sys.meta_path:
+                return None
             sys.meta_path.remove(self)
             try:
-                self.act()
-            except Exception as exc:  # inside the user's import: report, never raise
-                _say(f"{type(exc).__name__}: {exc}")
+                return self.act(name, path, target)
+            except Exception as exc:  # inside the program's import: report, never raise
+                _say(f"start-up hook failed and did nothing: {type(exc).__name__}: {exc}")
+                return None
