@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LEGACY_SCRIPT, NEUTRAL_DIRECTORY, Venv, check, clean_env, describe
+from conftest import (
+    LEGACY_SCRIPT,
+    NEUTRAL_DIRECTORY,
+    Venv,
+    check,
+    clean_env,
+    describe,
+    make_venv,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -169,3 +177,22 @@ def test_cudnn_alone_sets_flags_without_seeding(installed: Venv) -> None:
         for _ in range(2)
     }
     assert len(draws) == 2, "AUTOSEED_CUDNN alone must not seed torch"
+
+
+def test_a_child_activates_at_its_first_import_and_before_any_seeded_library(
+    tmp_path: Path, wheel: Path
+) -> None:
+    """A child (hash seed fixed) pays for autoseed only when it imports something; what another
+    .pth file or the program imports first (random itself included) is seeded all the same."""
+    fresh_venv = make_venv(tmp_path / "venv", system_site_packages=False)
+    fresh_venv.pip("install", "--no-index", "--no-deps", str(wheel))
+    child = clean_env(AUTOSEED="7", PYTHONHASHSEED="7")
+    draw = "import random; print(random.random())"
+    expected = check(fresh_venv.run("-c", draw, env=clean_env(AUTOSEED="7"))).stdout
+    idle = "import sys; print(sorted(m for m in sys.modules if m.startswith('autoseed')))"
+    assert check(fresh_venv.run("-c", idle, env=child)).stdout == "[]\n"
+    assert check(fresh_venv.run("-c", draw, env=child)).stdout == expected
+    for early in ("import random", "import json"):  # another .pth file, processed after ours
+        (fresh_venv.site_packages / "zz_other.pth").write_text(early + "\n")
+        result = check(fresh_venv.run("-c", draw, env=child))
+        assert result.stdout == expected, (early, describe(result))
