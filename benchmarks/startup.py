@@ -99,18 +99,24 @@ def measure(
     )
 
 
-def big_env_file(size: int = 1 << 20) -> str:
+def big_env_file(size: int = 1 << 20, *, quoted: bool = True) -> str:
     """A .env of ``size`` bytes as projects write them (comments, plain and quoted values, an
-    ``export``, a multi-line certificate) with ``AUTOSEED=1024`` on its last line: the worst
-    place, as everything before it must be read as python-dotenv would."""
+    ``export``, a multi-line certificate; or, not ``quoted``, only plain values) with
+    ``AUTOSEED=1024`` on its last line: the worst place, as everything before it must be read
+    as python-dotenv would."""
+    plain = "SERVICE_{i}_URL=https://service-{i}.example.com/api/v2\nSERVICE_{i}_TIMEOUT=30\n"
     block = (
-        "# Service {i}: credentials and endpoints (don't commit real values)\n"
-        "SERVICE_{i}_URL=https://service-{i}.example.com/api/v2\n"
-        'SERVICE_{i}_TOKEN="tok_{i}_4f2c9a7e1b3d5f60a8c2e4f6b8d0a1c3"\n'
-        "export SERVICE_{i}_REGION='eu-west-{i}'\n"
-        "SERVICE_{i}_TIMEOUT=30  # seconds\n"
-        'SERVICE_{i}_CERT="-----BEGIN CERTIFICATE-----\nMIIB{i}kCCAT+gAwIBAgIJAO\n'
-        '-----END CERTIFICATE-----"\n\n'
+        plain
+        if not quoted
+        else (
+            "# Service {i}: credentials and endpoints (don't commit real values)\n"
+            "SERVICE_{i}_URL=https://service-{i}.example.com/api/v2\n"
+            'SERVICE_{i}_TOKEN="tok_{i}_4f2c9a7e1b3d5f60a8c2e4f6b8d0a1c3"\n'
+            "export SERVICE_{i}_REGION='eu-west-{i}'\n"
+            "SERVICE_{i}_TIMEOUT=30  # seconds\n"
+            'SERVICE_{i}_CERT="-----BEGIN CERTIFICATE-----\nMIIB{i}kCCAT+gAwIBAgIJAO\n'
+            '-----END CERTIFICATE-----"\n\n'
+        )
     )
     last = "AUTOSEED=1024\n"
     blocks, total, i = [], len(last), 0
@@ -138,6 +144,9 @@ def main() -> int:
         big_env_dir = workdir / "big-project"
         big_env_dir.mkdir()
         (big_env_dir / ".env").write_text(big_env_file())
+        plain_env_dir = workdir / "big-plain-project"
+        plain_env_dir.mkdir()
+        (plain_env_dir / ".env").write_text(big_env_file(quoted=False))
         sh(
             sys.executable,
             "-m",
@@ -184,6 +193,9 @@ def main() -> int:
             ("on from a 1 MiB .env (AUTOSEED on its last line) against a 2-line .env, "
              "a child: `python -c 'import random'`", "wheel", (wheel_pair[0], wheel_pair[0]),
              "import random", pass_runs, {**base_env, "PYTHONHASHSEED": "1024"}, big_env_dir,
+             env_file_dir, "≤ +20 ms"),
+            ("the same, the 1 MiB .env without quotes", "wheel", (wheel_pair[0], wheel_pair[0]),
+             "import random", pass_runs, {**base_env, "PYTHONHASHSEED": "1024"}, plain_env_dir,
              env_file_dir, "≤ +20 ms"),
             ("on, top level (restarts once): `python -c 'import torch'`", "wheel", torch_pair,
              "import torch", torch_runs, seeded, plain_dir, None, "≤ 1.02"),
