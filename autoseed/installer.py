@@ -44,6 +44,14 @@ def start_file_contents() -> dict[str, str]:
     raise FileNotFoundError(f"autoseed's start-up files are in none of {_WHERE_START_FILES_LIE}")
 
 
+def _start_files_for(command: str) -> dict[str, str] | None:
+    try:
+        return start_file_contents()
+    except FileNotFoundError as error:
+        warn(f"{command}: {error}; reinstall autoseed")
+        return None
+
+
 NON_SITE_FLAG = "--any-directory"
 
 
@@ -112,10 +120,8 @@ def install(directory: str, *, user: bool = False, any_directory: bool = False) 
     if not os.path.isdir(directory):
         warn(f"install: {directory} is not a directory; give an existing site directory")
         return 1
-    try:
-        contents = start_file_contents()
-    except FileNotFoundError as error:
-        warn(f"install: {error}; reinstall autoseed")
+    contents = _start_files_for("install")
+    if contents is None:
         return 1
     for name, content in contents.items():
         path = os.path.join(directory, name)
@@ -141,10 +147,8 @@ def install(directory: str, *, user: bool = False, any_directory: bool = False) 
 def uninstall(directory: str) -> int:
     """Remove the start-up files from ``directory`` when autoseed wrote them."""
     removed = 0
-    try:
-        contents = start_file_contents()
-    except FileNotFoundError as error:
-        warn(f"uninstall: {error}; reinstall autoseed")
+    contents = _start_files_for("uninstall")
+    if contents is None:
         return 1
     for name, content in contents.items():
         path = os.path.join(directory, name)
