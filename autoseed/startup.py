@@ -32,9 +32,9 @@ def start(environ: "os._Environ[str]") -> None:
             from autoseed.envfile import read_env_file
 
             env_file = read_env_file(*located)
-    if not asked and not (env_file is not None and env_file.has_news):
-        return
     news = env_file is not None and env_file.has_news
+    if not asked and not news:
+        return
     if handover is None and not news and not hash_seed_is_fixed(environ):
         from autoseed.restart import restart_early  # returns only when it did not restart
 
