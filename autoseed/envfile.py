@@ -115,11 +115,11 @@ class EnvFile:
                     block = carry + chunk
                     cut = block.rfind(b"\n") + 1 if len(chunk) == _CHUNK else len(block)
                     block, carry = block[:cut], block[cut:]
-                    text, _ = decode(block)
                     found = EnvFile(self.path, self.explicit, block, size=len(block))
                     if found.setting_lines:
-                        return lines_before + text.count("\n", 0, found.setting_lines[0]) + 1
-                    lines_before += text.count("\n")
+                        first = found.setting_lines[0]
+                        return lines_before + found.text.count("\n", 0, first) + 1
+                    lines_before += found.text.count("\n")
         except OSError:
             return None
         return None

@@ -27,9 +27,6 @@ DRAWN_SEED_VARIABLE = "_AUTOSEED_DRAWN"
 TRACE_VARIABLE = "_AUTOSEED_TRACE"
 TOLD_VARIABLE = "_AUTOSEED_TOLD"
 EXPORTED_HASH_SEED_VARIABLE = "_AUTOSEED_HASHSEED"
-# The one word the start-up gate (_autoseed_startup.py) puts in TOLD_VARIABLE when it could
-# not import autoseed; every other entry is a checksum of a line (say_once).
-TOLD_UNIMPORTABLE = "unimportable"
 
 # Neighbouring keys on a QWERTY keyboard, for the letters of the settings' names: a key hit
 # instead of its neighbour is a slip; another letter makes another word (AUTOSEND, AUTOFEED).

@@ -83,9 +83,8 @@ def _wide_encoding_notes(env_file: EnvFile) -> "list[Note]":
 
 
 def describe_foreign_owner(env_file: EnvFile) -> str:
-    what = "sets AUTOSEED but " if env_file.mentions_autoseed else ""
     return (
-        f"{env_file.path} {what}is ignored: it belongs to another user (uid "
+        f"{env_file.path} sets AUTOSEED but is ignored: it belongs to another user (uid "
         f"{env_file.foreign_owner}), and only your own or root's .env files configure your "
         f"processes; name it in {ENV_FILE_VARIABLE} to trust it"
     )
