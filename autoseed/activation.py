@@ -76,6 +76,7 @@ def activate_from_startup(
         hook.when_imported("IPython.core.interactiveshell", _prepare_ipython)
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         hook.when_imported("torch", _start_tracing)
+        _record_outside_reads()
 
 
 def _tell_at_first_import(
@@ -108,6 +109,15 @@ def _start_tracing(torch: "ModuleType") -> None:
         warn(f"could not trace torch operators: {type(exc).__name__}: {exc}")
 
 
+def _record_outside_reads() -> None:
+    try:
+        from autoseed.outside import start_recording
+
+        start_recording()
+    except Exception as exc:  # runs at start-up or inside an import: report, never raise
+        warn(f"could not record reads of the clock: {type(exc).__name__}: {exc}")
+
+
 def _prepare_ipython(interactiveshell: "ModuleType") -> None:
     try:
         from autoseed.ipython import prepare_shell_class
@@ -131,9 +141,14 @@ def restart_for_hash_seed(
     ``AUTOSEED_VERBOSE`` or an explicit ``AUTOSEED_HASHSEED=reexec`` (``status`` always says).
     """
     seed = plan.seed
-    if seed is None or not plan.reexec or hash_seed_is_fixed(environ):
+    if seed is None:
         return
+    hash_seed_wanted = plan.reexec and not hash_seed_is_fixed(environ)
     from autoseed import restart
+
+    fix_addresses = plan.fixed_addresses and not restart.addresses_fixed()
+    if not (hash_seed_wanted or fix_addresses):
+        return
 
     # A drawn seed is said once: here, just before the restart, or by apply_plan if none.
     drawn = f"{SEED_VARIABLE}={plan.seed}" if plan.seed_drawn and not plan.seed_inherited else None
@@ -141,7 +156,13 @@ def restart_for_hash_seed(
         [(s.variable, s.raw, s.source) for s in file_settings.values()],
         [(note.text, note.unmet) for note in notes],
     )
-    reason = restart.restart(seed, handover, plan.drawn_seed_environment(), announce=drawn)
+    reason = restart.restart(
+        seed if hash_seed_wanted else None,
+        handover,
+        plan.drawn_seed_environment(),
+        announce=drawn,
+        fix_addresses=fix_addresses,
+    )
     explicit = plan.settings.get(HASH_SEED_MODE_VARIABLE)
     if reason == restart.THE_COMMAND_ITSELF:
         return

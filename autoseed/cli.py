@@ -36,6 +36,9 @@ EXAMPLES = {
           autoseed verify --runs 3 --seed 7 --compare out/metrics.json -- python train.py
           autoseed verify --baseline -- python examples/legacy_train.py
           autoseed verify --explain -- python train.py   # why and where runs differ
+          autoseed verify --stderr -- python train.py    # a script that logs to stderr
+        exit status: 0 reproducible, 1 not (or a run failed), 2 usage error,
+          3 nothing compared (every compared output empty: no verdict)
         """,
     "install": """
         examples:
@@ -110,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="when runs differ, say why (which fix makes them repeat) and where (the first "
         "torch operator whose result differs)",
+    )
+    verify.add_argument(
+        "--stderr",
+        action="store_true",
+        help="compare stderr too (without autoseed's own lines): for a script that logs there",
     )
     verify.add_argument("--json", action="store_true", help="print the whole report as JSON")
     verify.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
@@ -200,6 +208,7 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return verifier.verify(
             command, runs=args.runs, seed=seed, env=env, compare=args.compare,
             baseline=args.baseline, explain=args.explain, as_json=args.json,
+            with_stderr=args.stderr,
         )  # fmt: skip
     except KeyboardInterrupt:
         warn("verify: interrupted; the running command was stopped")

@@ -33,14 +33,20 @@ SEED_VARIABLE = "AUTOSEED"
 CUDNN_VARIABLE = "AUTOSEED_CUDNN"
 VERBOSE_VARIABLE = "AUTOSEED_VERBOSE"
 DETERMINISTIC_VARIABLE = "AUTOSEED_DETERMINISTIC"
+GENERATORS_VARIABLE = "AUTOSEED_GENERATORS"
+# The name of 0.2, when only default_rng() was covered and only on request: still read, as
+# another name for AUTOSEED_GENERATORS, which wins where both are set.
 NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 PYTEST_VARIABLE = "AUTOSEED_PYTEST"
+ADDRESSES_VARIABLE = "AUTOSEED_ADDRESSES"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
     RANK_OFFSET_VARIABLE,
+    GENERATORS_VARIABLE,
     NUMPY_GENERATORS_VARIABLE,
+    ADDRESSES_VARIABLE,
     PYTEST_VARIABLE,
     VERBOSE_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
@@ -69,6 +75,12 @@ KEEP_WORD = "keep"
 HASH_SEED_MODE_ACCEPTS = (
     f"{REEXEC_WORD!r} or {'/'.join(TRUE_WORDS)} (restart once with PYTHONHASHSEED set), "
     f"{KEEP_WORD!r} or {'/'.join(FALSE_WORDS)} (never restart), or empty (the default: restart)"
+)
+FIXED_WORD = "fixed"
+ADDRESS_MODES = (FIXED_WORD, RANDOM_SEED_WORD)
+ADDRESSES_ACCEPTS = (
+    f"{FIXED_WORD!r} (address randomisation off for the seeded process and its children) "
+    f"or {RANDOM_SEED_WORD!r} (the default)"
 )
 CUDNN_ACCEPTS = (
     f"{', '.join(map(repr, CUDNN_MODES))}, {'/'.join(TRUE_WORDS)} (deterministic) "
@@ -124,7 +136,8 @@ class SeedPlan:
         "cudnn",
         "deterministic",
         "rank",
-        "numpy_generators",
+        "generators",
+        "fixed_addresses",
         "per_test",
         "verbose",
         "reexec",
@@ -141,7 +154,8 @@ class SeedPlan:
         cudnn: "CudnnMode" = "keep",
         deterministic: "DeterministicMode" = "off",
         rank: "tuple[int, str] | None" = None,
-        numpy_generators: bool = False,
+        generators: bool = True,
+        fixed_addresses: bool = False,
         per_test: bool = True,
         verbose: bool = False,
         reexec: bool = True,
@@ -154,7 +168,10 @@ class SeedPlan:
         self.cudnn = cudnn
         self.deterministic = deterministic
         self.rank = rank  # (global rank, variable it came from) when AUTOSEED_RANK_OFFSET is on
-        self.numpy_generators = numpy_generators
+        # Requests for fresh entropy get seeds derived from this one (AUTOSEED_GENERATORS).
+        self.generators = generators
+        # Restart with address randomisation off, for id() order (AUTOSEED_ADDRESSES=fixed).
+        self.fixed_addresses = fixed_addresses
         self.per_test = per_test  # the pytest plugin reseeds each test (AUTOSEED_PYTEST)
         self.verbose = verbose
         self.reexec = reexec  # restart once so that this interpreter's own hash() is fixed
@@ -194,7 +211,8 @@ class SeedPlan:
             CUDNN_VARIABLE: self.cudnn,
             DETERMINISTIC_VARIABLE: {"off": "0", "on": "1", "warn": WARN_WORD}[self.deterministic],
             RANK_OFFSET_VARIABLE: "1" if self.rank is not None else "0",
-            NUMPY_GENERATORS_VARIABLE: "1" if self.numpy_generators else "0",
+            GENERATORS_VARIABLE: "1" if self.generators else "0",
+            ADDRESSES_VARIABLE: FIXED_WORD if self.fixed_addresses else RANDOM_SEED_WORD,
             PYTEST_VARIABLE: "1" if self.per_test else "0",
             VERBOSE_VARIABLE: "1" if self.verbose else "0",
             HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else KEEP_WORD,
@@ -210,7 +228,8 @@ class SeedPlan:
             seed,
             cudnn=self.cudnn,
             deterministic=self.deterministic,
-            numpy_generators=self.numpy_generators,
+            generators=self.generators,
+            fixed_addresses=self.fixed_addresses,
             per_test=self.per_test,
             verbose=self.verbose,
             reexec=self.reexec,
@@ -275,6 +294,14 @@ def parse_deterministic_mode(setting: Setting) -> "DeterministicMode":
     if word in FALSE_WORDS or not word:
         return "off"
     raise setting.invalid(DETERMINISTIC_ACCEPTS)
+
+
+def parse_address_mode(setting: Setting) -> bool:
+    """Whether address randomisation is to be switched off (``fixed``)."""
+    word = setting.raw.strip().casefold()
+    if word in ADDRESS_MODES or not word:
+        return word == FIXED_WORD
+    raise setting.invalid(ADDRESSES_ACCEPTS)
 
 
 def find_rank(environ: "Mapping[str, str]") -> tuple[int, str]:
@@ -386,7 +413,10 @@ def resolve_config(
         )
     offset_setting = settings.get(RANK_OFFSET_VARIABLE)
     rank = find_rank(environ) if offset_setting and parse_flag(offset_setting) else None
-    generators_setting = settings.get(NUMPY_GENERATORS_VARIABLE)
+    generators_setting = settings.get(GENERATORS_VARIABLE) or settings.get(
+        NUMPY_GENERATORS_VARIABLE
+    )
+    addresses_setting = settings.get(ADDRESSES_VARIABLE)
     per_test_setting = settings.get(PYTEST_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
@@ -402,7 +432,8 @@ def resolve_config(
         cudnn=cudnn or ("deterministic" if seed is not None or deterministic != "off" else "keep"),
         deterministic=deterministic,
         rank=rank,
-        numpy_generators=parse_flag(generators_setting) if generators_setting else False,
+        generators=parse_flag(generators_setting) if generators_setting else True,
+        fixed_addresses=parse_address_mode(addresses_setting) if addresses_setting else False,
         per_test=parse_flag(per_test_setting) if per_test_setting else True,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,

@@ -1,8 +1,10 @@
 """``autoseed verify --explain``: when seeded runs differ, say why and where.
 
-Why: rerun twice with one change at a time (each a fix autoseed knows) and report which makes
-the runs repeat. Where: run twice more with an operator trace (``autoseed/trace.py``) and
-report the first torch operator whose result differs, classified. Both reuse verify's runner.
+Why: rerun twice with one change at a time (each a fix autoseed knows), up to the first that
+makes the runs repeat. Where: run twice more traced, and compare what the runs recorded: the
+first torch operator whose result differs, classified (``autoseed/trace.py``); the first seed
+call whose value differs (``autoseed/ledger.py``); and the reads of what no seed controls, the
+clock and the OS's entropy among them (``autoseed/outside.py``). Both reuse verify's runner.
 """
 
 from __future__ import annotations
@@ -12,9 +14,21 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
+from autoseed.config import (
+    ADDRESSES_VARIABLE,
+    GENERATORS_VARIABLE,
+    HASH_SEED_MODE_VARIABLE,
+    NUMPY_GENERATORS_VARIABLE,
+    ConfigError,
+    Setting,
+    parse_flag,
+    parse_hash_seed_mode,
+)
+from autoseed.ledger import LEDGER_SUFFIX
 from autoseed.names import HASH_SEED_VARIABLE, TRACE_VARIABLE, hash_seed_is_fixed
+from autoseed.outside import READS_SUFFIX
 from autoseed.runs import RunOutcome, differences, run_once
-from autoseed.trace import TRUNCATED, dispatch_mode_class
+from autoseed.trace import TRACE_SUFFIX, TRUNCATED, dispatch_mode_class
 
 RANDOM_OPERATORS = (
     "rand", "randn", "randint", "randperm", "bernoulli", "dropout", "normal", "uniform",
@@ -22,37 +36,83 @@ RANDOM_OPERATORS = (
 )  # fmt: skip
 
 
+# Operators that torch's profiler inserts around record_function regions: bookkeeping whose
+# order follows threads and workers, never the cause of a difference.
+INTERNAL_OPERATOR_PREFIXES = ("profiler.",)
+ORDER_ONLY = "the same lines in another order"
+
+
+def _setting_says(environ: Mapping[str, str], variable: str, parse: Any, default: bool) -> bool:
+    raw = environ.get(variable)
+    if raw is None:
+        return default
+    try:
+        return bool(parse(Setting(variable, raw, "the environment")))
+    except ConfigError:
+        return default
+
+
 def candidate_fixes(seed: int, environ: Mapping[str, str]) -> list[tuple[str, str, dict[str, str]]]:
-    """Each fix autoseed knows: a short name, what it means, and the environment change."""
+    """Each fix autoseed knows: a short name, what it means, and the environment change; the
+    likeliest first. A fix already in force cannot be what is missing."""
+    generators_on = _setting_says(environ, GENERATORS_VARIABLE, parse_flag, True) and (
+        GENERATORS_VARIABLE in environ
+        or _setting_says(environ, NUMPY_GENERATORS_VARIABLE, parse_flag, True)
+    )
+    # The restart fixes the hash seed of each run already, unless it is switched off.
+    restarts = _setting_says(environ, HASH_SEED_MODE_VARIABLE, parse_hash_seed_mode, True)
     known = [
         (f"{HASH_SEED_VARIABLE}={seed}",
          "string hashing and set order; leave AUTOSEED_HASHSEED at its default, reexec, or "
-         "launch with `autoseed run`", {HASH_SEED_VARIABLE: str(seed)}),
-        ("AUTOSEED_NUMPY_GENERATORS=1", "an unseeded np.random.default_rng()",
-         {"AUTOSEED_NUMPY_GENERATORS": "1"}),
-        ("AUTOSEED_DETERMINISTIC=1", "nondeterministic kernels", {"AUTOSEED_DETERMINISTIC": "1"}),
+         "launch with `autoseed run`", {HASH_SEED_VARIABLE: str(seed)},
+         not restarts and not hash_seed_is_fixed(environ)),
+        (f"{GENERATORS_VARIABLE}=1", "generators made without a seed (default_rng(), "
+         "random.Random())", {GENERATORS_VARIABLE: "1"}, not generators_on),
+        (f"{ADDRESSES_VARIABLE}=fixed", "object-address order: a set of objects, or sorting "
+         "by id(), follows memory addresses (turns a security mitigation off for the job)",
+         {ADDRESSES_VARIABLE: "fixed"}, environ.get(ADDRESSES_VARIABLE) != "fixed"),
+        ("AUTOSEED_DETERMINISTIC=1", "nondeterministic kernels", {"AUTOSEED_DETERMINISTIC": "1"},
+         environ.get("AUTOSEED_DETERMINISTIC") != "1"),
         ("OMP_NUM_THREADS=1", "a result that depends on the thread count",
-         {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}),
+         {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}, environ.get("OMP_NUM_THREADS") != "1"),
     ]  # fmt: skip
-    # A fix already in force cannot be what is missing.
-    return [
-        fix for fix in known
-        if not (HASH_SEED_VARIABLE in fix[2] and hash_seed_is_fixed(environ))
-        and any(environ.get(key) != value for key, value in fix[2].items())
-    ]  # fmt: skip
+    return [(name, meaning, change) for name, meaning, change, missing in known if missing]
 
 
 def explain_why(
-    command: list[str], env: Mapping[str, str], compare: list[str], seed: int
+    command: list[str], env: Mapping[str, str], compare: list[str], seed: int, with_stderr: bool
 ) -> list[dict[str, Any]]:
-    """Two runs per fix; which of them make the runs repeat."""
+    """Two runs per fix, up to the first fix that makes the runs repeat."""
     tried = []
     for name, meaning, change in candidate_fixes(seed, env):
         changed = {**env, **change}
-        runs = [run_once(command, changed, compare, f"with {name}: run {i} of 2") for i in (1, 2)]
+        runs = [
+            run_once(command, changed, compare, f"with {name}: run {i} of 2",
+                     with_stderr=with_stderr)
+            for i in (1, 2)
+        ]  # fmt: skip
         repeats = all(run.status == 0 for run in runs) and differences(runs) is None
         tried.append({"fix": name, "meaning": meaning, "environment": change, "repeats": repeats})
+        if repeats:
+            break
     return tried
+
+
+def explain(
+    command: list[str],
+    env: Mapping[str, str],
+    compare: list[str],
+    seed: int,
+    difference: str,
+    with_stderr: bool,
+) -> dict[str, Any]:
+    """Why and where the seeded runs differ, as report entries."""
+    if ORDER_ONLY in difference:
+        return {"order_only": True, "why": [], "where": {"available": False, "why": ORDER_ONLY}}
+    return {
+        "why": explain_why(command, env, compare, seed, with_stderr),
+        "where": explain_where(command, env, compare),
+    }
 
 
 class TraceLine:
@@ -85,14 +145,21 @@ def source_line(frame: str) -> str:
     return ""
 
 
-def _read_trace(path: str) -> tuple[list[TraceLine], bool]:
+def _read_lines(path: str) -> list[str]:
     try:
         with open(path, encoding="utf-8") as file:
-            texts = file.read().splitlines()
+            return file.read().splitlines()
     except OSError:
-        return [], False
+        return []
+
+
+def _read_trace(path: str) -> tuple[list[TraceLine], bool]:
+    texts = _read_lines(path)
     truncated = any(text.startswith(TRUNCATED) for text in texts)
-    return [TraceLine(i, t) for i, t in enumerate(texts) if not t.startswith("#")], truncated
+    lines = [TraceLine(i, t) for i, t in enumerate(texts) if not t.startswith("#")]
+    return [line for line in lines if not line.operator.startswith(INTERNAL_OPERATOR_PREFIXES)], (
+        truncated
+    )
 
 
 def classify(first: TraceLine, other: TraceLine) -> tuple[str, str]:
@@ -116,16 +183,44 @@ def classify(first: TraceLine, other: TraceLine) -> tuple[str, str]:
     )
 
 
+def _files(directory: str, suffix: str) -> set[str]:
+    return {name for name in os.listdir(directory) if name.endswith(suffix)}
+
+
+def compare_ledgers(first_dir: str, second_dir: str) -> list[str]:
+    """Each process's first seed call whose value differs between the two runs, in words."""
+    found = []
+    for name in sorted(_files(first_dir, LEDGER_SUFFIX) | _files(second_dir, LEDGER_SUFFIX)):
+        first = [line.split("\t") for line in _read_lines(os.path.join(first_dir, name))]
+        second = [line.split("\t") for line in _read_lines(os.path.join(second_dir, name))]
+        for one, two in zip(first, second, strict=False):
+            if len(one) == len(two) == 4 and one[0] == two[0] and one[1] != two[1]:
+                at = one[2] if one[2] == two[2] else f"{one[2]} and {two[2]}"
+                found.append(f"{one[0]} got {one[1]} in run 1 and {two[1]} in run 2, at {at}")
+                break
+    return found
+
+
+def outside_reads(directory: str) -> list[str]:
+    """What the code read that no seed controls, with FILE:LINE, as one run recorded it."""
+    reads: dict[str, None] = {}
+    for name in sorted(_files(directory, READS_SUFFIX)):
+        for line in _read_lines(os.path.join(directory, name)):
+            source, _, where = line.partition("\t")
+            reads.setdefault(f"{source} at {where}", None)
+    return list(reads)
+
+
 def compare_traces(first_dir: str, second_dir: str) -> dict[str, Any] | None:
     """The first differing operator call, preferring the process where the difference began."""
-    names = sorted(set(os.listdir(first_dir)) | set(os.listdir(second_dir)))
+    names = sorted(_files(first_dir, TRACE_SUFFIX) | _files(second_dir, TRACE_SUFFIX))
     found: list[dict[str, Any]] = []
     truncated = False
     for name in names:
         first, cut_first = _read_trace(os.path.join(first_dir, name))
         second, cut_second = _read_trace(os.path.join(second_dir, name))
         truncated = truncated or cut_first or cut_second
-        process = name.removesuffix(".trace")
+        process = name.removesuffix(TRACE_SUFFIX)
         if not first or not second:
             only_once = "this process recorded operators in one run only"
             found.append({"process": process, "kind": "control flow", "meaning": only_once})
@@ -157,9 +252,8 @@ def compare_traces(first_dir: str, second_dir: str) -> dict[str, Any] | None:
 
 
 def explain_where(command: list[str], env: Mapping[str, str], compare: list[str]) -> dict[str, Any]:
-    """Two traced runs; the first torch operator whose result differs."""
-    if dispatch_mode_class() is None:
-        return {"available": False, "why": "the installed torch lacks TorchDispatchMode"}
+    """Two traced runs: the first torch operator whose result differs, the first seed call
+    whose value differs, and what was read outside any seed."""
     with tempfile.TemporaryDirectory(prefix="autoseed-trace-") as directory:
         runs: list[RunOutcome] = []
         for i in (1, 2):
@@ -168,19 +262,34 @@ def explain_where(command: list[str], env: Mapping[str, str], compare: list[str]
             runs.append(run_once(command, {**env, TRACE_VARIABLE: trace_dir}, compare,
                                  f"traced run {i} of 2"))  # fmt: skip
         first, second = (os.path.join(directory, str(i)) for i in (1, 2))
-        if not os.listdir(first) and not os.listdir(second):
-            return {"available": True, "used_torch": False}
+        recorded = {
+            "seeds": compare_ledgers(first, second),
+            "reads": outside_reads(first),
+        }
+        if dispatch_mode_class() is None:
+            why = "the installed torch lacks TorchDispatchMode"
+            return {"available": False, "why": why, **recorded}
+        if not _files(first, TRACE_SUFFIX) and not _files(second, TRACE_SUFFIX):
+            return {"available": True, "used_torch": False, **recorded}
         report = compare_traces(first, second) or {}
-    return {"available": True, "used_torch": True, **report}
+    return {"available": True, "used_torch": True, **report, **recorded}
 
 
-def format_explanation(why: list[dict[str, Any]], where: dict[str, Any]) -> str:
-    lines = ["why: one change at a time, 2 runs each:"]
+def format_explanation(report: dict[str, Any]) -> str:
+    """The ``why:`` and ``where:`` lines of ``verify --explain``."""
+    if report.get("order_only"):
+        return (
+            f"why: {ORDER_ONLY}: nothing was tried, no seed decides which process or thread "
+            "writes first; compare sorted output, or write from one process"
+        )
+    why, where = report["why"], report["where"]
+    lines = ["why: one change at a time, 2 runs each, up to the first that fixes it:"]
     for attempt in why:
         verdict = "the runs repeat: this fixes it" if attempt["repeats"] else "still differs"
         lines.append(f"  {attempt['fix']} ({attempt['meaning']}): {verdict}")
     if not any(attempt["repeats"] for attempt in why):
         lines.append("  none of the fixes autoseed knows makes the runs repeat")
+    lines.extend(f"seeds: {seed}" for seed in where.get("seeds", []))
     if not where.get("available"):
         lines.append(f"where: unavailable ({where.get('why')})")
     elif not where.get("used_torch"):
@@ -203,6 +312,12 @@ def format_explanation(why: list[dict[str, Any]], where: dict[str, Any]) -> str:
         before = found.get("call_before")
         if before:
             lines.append(f"  call before it: {before['where']}: {before['operator']}")
+    outside = where.get("used_torch") is False or (
+        where.get("difference") is None or where["difference"].get("kind") == "outside data"
+    )
+    if outside and where.get("reads"):
+        lines.append("read outside any seed (each a suspect):")
+        lines.extend(f"  {read}" for read in where["reads"])
     if where.get("truncated"):
         lines.append("note: a trace stopped at its call limit; a later difference is not seen")
     return "\n".join(lines)

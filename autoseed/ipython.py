@@ -6,7 +6,8 @@ what the frontend had sent. Where autoseed is active, the start-up hook waits fo
 ``IPython.core.interactiveshell`` to be imported (it never imports IPython itself) and wraps
 ``InteractiveShell.init_events``: each shell then gets a ``pre_run_cell`` callback that, before
 the first cell, reseeds every library autoseed seeds (third-party seeders included) through the
-same seeders as everything else, and registers ``%autoseed``. Later imports are seeded at
+same seeders as everything else, but not one that a startup file seeded itself, and registers
+``%autoseed``. Later imports are seeded at
 their import, as in a script. Silent executions (a frontend's own requests) do not count as
 the first cell: IPython does not fire ``pre_run_cell`` for them.
 """
@@ -42,7 +43,8 @@ def _reseed_before_first_cell(shell: Any) -> None:
         shell.events.unregister("pre_run_cell", first_cell)
         plan = active_plan()
         if plan is not None and plan.effective_seed is not None:
-            reseed_everything(plan)
+            # A seed that a profile's startup file set is the user's own: it wins.
+            reseed_everything(plan, keep_code_seeds=True)
         load_ipython_extension(shell)
 
     shell.events.register("pre_run_cell", first_cell)

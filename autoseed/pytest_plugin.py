@@ -6,6 +6,8 @@ off. Before each test's function-scoped fixtures and again right before its body
 library autoseed seeds (built-in and third-party seeders) is reseeded with a seed derived from
 the effective seed and the test's node id, with sha256 (never ``hash()``, which differs per
 process): the same alone, in any order, on any pytest-xdist worker, and distinct between tests.
+The reseed right before the body leaves alone each library that a fixture seeded itself
+(``np.random.seed(0)``): the test's own seed wins.
 
 With pytest-randomly installed too, both reseed at set-up and call; autoseed's reseeding comes
 later in each (an autouse fixture, and a wrapper right around the test function), so
@@ -16,21 +18,20 @@ autoseed active, pytest-randomly seeds torch and autoseed's third-party seeders 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Generator
 
 import pytest
 
 from autoseed.config import MAX_SEED, PYTEST_VARIABLE, SEED_VARIABLE, SeedPlan
 from autoseed.seeding import active_plan, reseed_everything, seed_imported
+from autoseed.streams import derive
 
 _session_plan: SeedPlan | None = None
 
 
 def derived_seed(seed: int, node_id: str, phase: str) -> int:
     """A seed for one phase of one test, the same in every process and on every machine."""
-    digest = hashlib.sha256(f"{seed}\0{node_id}\0{phase}".encode()).digest()
-    return int.from_bytes(digest[:4], "big")
+    return derive(seed, node_id, phase)
 
 
 def _plugin_plan() -> SeedPlan | None:
@@ -59,7 +60,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 def _reseed_for(item: pytest.Item, phase: str) -> None:
     if _session_plan is not None and _session_plan.effective_seed is not None:
         seed = derived_seed(_session_plan.effective_seed, item.nodeid, phase)
-        reseed_everything(_session_plan.with_seed(seed))
+        # Right before the body, a seed that a fixture set is the test's own: it wins.
+        reseed_everything(_session_plan.with_seed(seed), keep_code_seeds=phase == "call")
 
 
 @pytest.fixture(autouse=True)

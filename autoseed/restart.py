@@ -26,9 +26,11 @@ from autoseed.names import (
     warn,
 )
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    pass
+# Linux personality(2) flag that turns address-space layout randomisation off for the process
+# and, inherited, its children (AUTOSEED_ADDRESSES=fixed): id() order then repeats.
+ADDR_NO_RANDOMIZE = 0x0040000
+ADDRESSES_SETTING = "AUTOSEED_ADDRESSES"
+_QUERY_PERSONALITY = 0xFFFFFFFF
 
 # Why this process did not restart although a seed was in force (for `autoseed status`).
 not_restarted_because: "str | None" = None
@@ -76,31 +78,73 @@ def restart_early(environ: "os._Environ[str]") -> None:
         and int(seed) <= MAX_SEED
         and environ.get(HASH_SEED_MODE_VARIABLE, REEXEC_WORD).strip().casefold() == REEXEC_WORD
         and not hash_seed_is_fixed(environ)
+        and environ.get(ADDRESSES_SETTING, "").strip().casefold() in ("", "random", "fixed")
         and why_not_safe() is None
     ):
-        restart(int(seed), "", {})
+        fixed = environ.get(ADDRESSES_SETTING, "").strip().casefold() == "fixed"
+        restart(int(seed), "", {}, fix_addresses=fixed)
+
+
+def addresses_fixed() -> bool:
+    """Whether address randomisation is off for this process (Linux personality flag)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        current = ctypes.CDLL(None, use_errno=True).personality(_QUERY_PERSONALITY)
+    except (OSError, AttributeError):
+        return False
+    return current != -1 and bool(current & ADDR_NO_RANDOMIZE)
+
+
+def fix_addresses() -> "str | None":
+    """Turn address randomisation off for the next exec of this process; the reason if not."""
+    if not sys.platform.startswith("linux"):
+        return f"address randomisation can be switched off only on Linux, not {sys.platform}"
+    try:
+        import ctypes
+
+        personality = ctypes.CDLL(None, use_errno=True).personality
+        current = personality(_QUERY_PERSONALITY)
+        if current != -1 and personality(current | ADDR_NO_RANDOMIZE) != -1:
+            return None
+        error = ctypes.get_errno()
+    except (OSError, AttributeError) as exc:
+        return f"personality(2) is not available ({exc})"
+    return f"the system refused personality(ADDR_NO_RANDOMIZE): {os.strerror(error)}"
 
 
 def restart(
-    hash_seed: int,
+    hash_seed: "int | None",
     handover: str,
     extra_environment: "dict[str, str]",
     announce: "str | None" = None,
+    fix_addresses: bool = False,
 ) -> "str | None":
-    """Replace this process by the same command line with ``PYTHONHASHSEED=hash_seed``.
+    """Replace this process by the same command line with ``PYTHONHASHSEED=hash_seed`` (left
+    as it is for ``None``), and with address randomisation off for ``fix_addresses``.
 
     ``handover`` reaches the restarted interpreter only (it removes the variable at once);
     ``announce`` is printed just before. Returns only when the process was not replaced, with
-    the reason.
+    the reason. Where the system refuses to fix the addresses, one line says so and the
+    restart goes on for the hash seed (or does not happen, when that was all it was for).
     """
     global not_restarted_because
     reason = why_not_safe()
+    if reason is None and fix_addresses:
+        refused = _fix_addresses_or_say()
+        if refused is not None and hash_seed is None:
+            reason = refused
     if reason is None:
+        hash_seeds = {} if hash_seed is None else {
+            HASH_SEED_VARIABLE: str(hash_seed),
+            EXPORTED_HASH_SEED_VARIABLE: str(hash_seed),
+        }  # fmt: skip
         environ = {
             **os.environ,
             **extra_environment,
-            HASH_SEED_VARIABLE: str(hash_seed),
-            EXPORTED_HASH_SEED_VARIABLE: str(hash_seed),
+            **hash_seeds,
             HANDOVER_VARIABLE: handover,
         }
         if announce is not None:
@@ -114,6 +158,15 @@ def restart(
             reason = f"the restart failed ({error})"
     not_restarted_because = reason
     return reason
+
+
+def _fix_addresses_or_say() -> "str | None":
+    refused = fix_addresses()
+    if refused is not None:
+        from autoseed.names import say_once
+
+        say_once(f"{ADDRESSES_SETTING}=fixed: {refused}; the run goes on with random addresses")
+    return refused
 
 
 _NOTE, _UNMET = "!", "?"

@@ -10,6 +10,28 @@ import time
 from collections.abc import Mapping
 
 DIFF_LINES = 12
+OWN_LINE_PREFIX = b"autoseed: "
+NOTHING_COMPARED = "nothing compared"
+
+# When the last run started (wall clock): each run starts in a later second than the one
+# before, so that a script seeding from the clock in whole seconds can never repeat by luck.
+_last_start: float | None = None
+
+
+def _start_in_a_new_second() -> None:
+    global _last_start
+    if _last_start is not None:
+        wait = int(_last_start) + 1 - time.time()
+        if wait > 0:
+            time.sleep(wait)
+    _last_start = time.time()
+
+
+def without_own_lines(stderr: bytes) -> bytes:
+    """The command's stderr without autoseed's own lines (which say what it did)."""
+    return b"".join(
+        line for line in stderr.splitlines(keepends=True) if not line.startswith(OWN_LINE_PREFIX)
+    )
 
 
 class RunOutcome:
@@ -40,8 +62,16 @@ def _modified(path: str) -> int | None:
 
 
 def run_once(
-    command: list[str], env: Mapping[str, str], compare: list[str], label: str
+    command: list[str],
+    env: Mapping[str, str],
+    compare: list[str],
+    label: str,
+    *,
+    with_stderr: bool = False,
 ) -> RunOutcome:
+    """One run; its stdout (and stderr without autoseed's lines, ``with_stderr``) and each
+    ``compare`` file are kept for comparison."""
+    _start_in_a_new_second()
     sys.stderr.write(f"autoseed: verify: {label}...")
     sys.stderr.flush()
     modified_before = {path: _modified(path) for path in compare}
@@ -62,6 +92,8 @@ def run_once(
     seconds = time.monotonic() - start
     sys.stderr.write(f" {seconds:.1f}s\n")
     outputs: dict[str, bytes | None] = {"stdout": stdout}
+    if with_stderr:
+        outputs["stderr"] = without_own_lines(stderr)
     unwritten: dict[str, str] = {}
     for path in compare:
         try:
@@ -108,6 +140,11 @@ def first_difference(name: str, first: bytes | None, other: bytes | None, run: i
         return (
             f"{name} differs at byte {offset} (run 1: {len(first)} bytes, run {run}: {len(other)})"
         )
+    if sorted(first_lines) == sorted(other_lines):
+        return (
+            f"{name} has the same lines in another order in run {run} than in run 1 (several "
+            "processes or threads writing to one stream, in the order they finish)"
+        )
     line = next(
         (i for i, (a, b) in enumerate(zip(first_lines, other_lines, strict=False)) if a != b),
         min(len(first_lines), len(other_lines)),
@@ -119,6 +156,11 @@ def first_difference(name: str, first: bytes | None, other: bytes | None, run: i
     )
     shown = "\n".join(diff[:DIFF_LINES]) + ("\n..." if len(diff) > DIFF_LINES else "")
     return f"{name} differs from run 1 in run {run}, first at line {line + 1}:\n{shown}"
+
+
+def nothing_to_compare(outcomes: list[RunOutcome]) -> bool:
+    """Whether every run left every compared output empty: then equal runs prove nothing."""
+    return all(not data for outcome in outcomes for data in outcome.outputs.values())
 
 
 def differences(outcomes: list[RunOutcome]) -> str | None:

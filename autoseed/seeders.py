@@ -7,11 +7,11 @@ for the record ("cudnn deterministic"). Third-party packages add seeders through
 entry points; nothing in a ``.env`` can name a module to import.
 """
 
-import _thread
 import os
 import sys
 
-from autoseed.config import MAX_SEED, SeedPlan
+from autoseed import seedcalls, streams
+from autoseed.config import RANK_VARIABLES, SeedPlan
 from autoseed.names import warn
 
 TYPE_CHECKING = False
@@ -30,95 +30,46 @@ CUBLAS_WORKSPACE_SETTING = ":4096:8"
 
 
 def seed_for_this_process(plan: SeedPlan) -> int | None:
-    """The plan's seed, or the DataLoader worker's own seed inside a worker process.
+    """The plan's seed as this process uses it: a DataLoader worker's own seed inside a worker,
+    the seed derived for a forked child inside one (``autoseed/streams.py``).
 
     torch seeds each worker with ``base_seed + worker_id`` after the worker has imported its
     modules; a library first imported later than that must get the worker's stream, not the
     job-wide seed, or every worker would draw the same numbers.
     """
     seed = plan.effective_seed
-    data = sys.modules.get("torch.utils.data")
-    if seed is None or data is None:
-        return seed
-    info = data.get_worker_info()
-    return seed if info is None else info.seed % (MAX_SEED + 1)
+    if seed is None:
+        return None
+    worker = streams.loader_worker_seed()
+    return streams.in_this_process(seed) if worker is None else worker
 
 
 def seed_random(module: "Any", seed: int | None, plan: SeedPlan) -> str:
+    seedcalls.wrap_random(module, plan.generators)
     module.seed(seed)
-    _carry_random_across_fork(module)
+    # After random's import: random's own after-fork reseed (from the OS) must come first.
+    streams.number_forked_children()
     return ""
-
-
-_random_carried: "list[Any]" = []
-
-
-def _carry_random_across_fork(module: "Any") -> None:
-    """Give a forked child the parent's ``random`` state, as numpy and torch get theirs.
-
-    CPython reseeds ``random`` from the OS in every forked child (``random`` registers
-    ``os.register_at_fork(after_in_child=_inst.seed)``), so a fork or forkserver pool drew other
-    numbers at every run. Handlers registered later run later in the child: this one restores
-    the state saved just before the fork. torch's DataLoader still reseeds its workers after.
-    """
-    if _random_carried or not hasattr(os, "register_at_fork"):
-        return  # once per process: seed_everything may seed again
-    saved: list[Any] = []
-    _random_carried.append(module)
-
-    def save() -> None:
-        saved[:] = [module.getstate()]
-
-    def restore() -> None:
-        if saved:
-            module.setstate(saved[0])
-
-    os.register_at_fork(before=save, after_in_child=restore)
 
 
 def seed_numpy(module: "Any", seed: int | None, plan: SeedPlan) -> str:
-    """``module`` is numpy.random: seed its legacy global generator, and Generators if asked."""
+    """``module`` is numpy.random: seed its legacy global generator; requests for fresh
+    entropy (``default_rng()``, ``RandomState()``) get derived seeds unless switched off."""
+    seedcalls.wrap_numpy(module, plan.generators)
     module.seed(seed)
-    if plan.numpy_generators and seed is not None:
-        _derive_unseeded_generators(module, plan)
-        return "unseeded default_rng() derived from the seed"
-    return ""
-
-
-def _derive_unseeded_generators(numpy_random: "Any", plan: SeedPlan) -> None:
-    """Make ``default_rng()`` without a seed draw child ``n`` of ``SeedSequence(seed)``.
-
-    ``seed`` is this process's, looked up at each call: a DataLoader worker (forked with the
-    parent's state, or spawned before torch gave it its seed) draws from its own worker seed,
-    as ``seed_for_this_process`` does for late imports, so workers never share streams.
-    Streams follow call order, so the script must create its generators in the same order;
-    a lock keeps the order well defined when threads create them.
-    """
-    original = getattr(numpy_random.default_rng, "__wrapped__", numpy_random.default_rng)
-    roots: dict[int | None, Any] = {}
-    lock = _thread.allocate_lock()
-
-    def default_rng(seed: "Any" = None) -> "Any":
-        if seed is None:
-            current = seed_for_this_process(plan)
-            with lock:
-                root = roots.get(current)
-                if root is None:
-                    root = roots[current] = numpy_random.SeedSequence(current)
-                (seed,) = root.spawn(1)
-        return original(seed)
-
-    default_rng.__wrapped__ = original  # type: ignore[attr-defined]
-    default_rng.__doc__ = original.__doc__
-    numpy_random.default_rng = default_rng
+    return "" if plan.generators else "unseeded generators left to the OS"
 
 
 def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
     if seed is not None:
+        seedcalls.wrap_torch(module, plan.generators)
+        seedcalls.give_loader_workers_rank_streams(module, process_rank())
         # manual_seed covers every device lazily; manual_seed_all is the documented belt and
-        # braces for CUDA and is safe (queued) before CUDA is initialised or without it.
+        # braces for CUDA and is safe (queued) before CUDA is initialised or without it, but
+        # not in a child forked after CUDA started (it would fail at the child's first use).
         module.manual_seed(seed)
-        module.cuda.manual_seed_all(seed)
+        if not module.cuda._is_in_bad_fork():
+            module.cuda.manual_seed_all(seed)
     cudnn = module.backends.cudnn
     if plan.cudnn == "deterministic":
         cudnn.benchmark, cudnn.deterministic = False, True
@@ -127,6 +78,15 @@ def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
     if plan.deterministic != "off":
         module.use_deterministic_algorithms(True, warn_only=plan.deterministic == "warn")
     return describe_torch_settings(plan)
+
+
+def process_rank() -> int | None:
+    """This process's global rank from the launcher's variables, or ``None`` outside a job."""
+    for variable in RANK_VARIABLES:
+        word = os.environ.get(variable, "").strip()
+        if word.isascii() and word.isdigit() and len(word) <= 10:
+            return int(word)
+    return None
 
 
 def describe_torch_settings(plan: SeedPlan) -> str:

@@ -6,12 +6,12 @@ script sets itself afterwards still wins.
 
 import os
 
-from autoseed import hook
+from autoseed import hook, ledger, streams
 from autoseed.config import (
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
+    GENERATORS_VARIABLE,
     MAX_SEED,
-    NUMPY_GENERATORS_VARIABLE,
     RANK_OFFSET_VARIABLE,
     SEED_VARIABLE,
     VERBOSE_VARIABLE,
@@ -95,7 +95,8 @@ class _SeedOnImport:
         plan = self.plan
         try:
             seed = seed_for_this_process(plan)
-            detail = self.seeder(module, seed, plan)
+            with ledger.seeding_by_autoseed():
+                detail = self.seeder(module, seed, plan)
         except Exception as exc:  # runs inside the user's import statement: report, never raise
             warn(f"could not seed {self.library}: {type(exc).__name__}: {exc}")
             return
@@ -108,10 +109,12 @@ class _SeedOnImport:
 _watching: "list[tuple[str, _SeedOnImport]]" = []
 
 
-def _watch(seeders: "dict[str, tuple[str, Seeder]]", plan: SeedPlan) -> None:
+def _watch(
+    seeders: "dict[str, tuple[str, Seeder]]", plan: SeedPlan, skip: "tuple[str, ...]" = ()
+) -> None:
     for library, (module_name, seeder) in seeders.items():
         # Without a seed there is only torch's flags to set.
-        if plan.seed is not None or library == "torch":
+        if (plan.seed is not None or library == "torch") and library not in skip:
             callback = _SeedOnImport(library, seeder, plan)
             _watching.append((module_name, callback))
             hook.when_imported(module_name, callback)
@@ -138,7 +141,12 @@ def _watch_third_party(plan: SeedPlan) -> None:
 
 
 def apply_plan(
-    plan: SeedPlan, *, export: bool = True, third_party_now: bool = False, restarted: bool = False
+    plan: SeedPlan,
+    *,
+    export: bool = True,
+    third_party_now: bool = False,
+    restarted: bool = False,
+    skip: "tuple[str, ...]" = (),
 ) -> None:
     """Seed what is imported now and what is imported later; replaces any earlier plan.
 
@@ -149,14 +157,18 @@ def apply_plan(
     resolve themselves: the hash seed, and the number drawn for ``AUTOSEED=random``.
     ``third_party_now`` seeds third-party libraries at once instead of at the next import.
     ``restarted``: this interpreter was restarted by autoseed, which set ``PYTHONHASHSEED``.
+    ``skip``: libraries (``"numpy"``) left as they are, now and at their import.
     """
     global _plan, _environment_before_export
     for module_name, callback in _watching:
         hook.cancel(module_name, callback)
     _watching.clear()
     _plan = plan
+    streams.set_process_seed(plan.effective_seed)
+    ledger.set_verbose(plan.verbose)
     if not plan.active:
         return
+    streams.reseed_forked_children_with(_reseed_forked_child)
     settings = plan.exported_environment()
     exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
     if _environment_before_export is None:
@@ -186,7 +198,7 @@ def apply_plan(
         # The autoseed command itself says which seed it hands to the command it runs, if any.
         if not is_autoseed_command():
             warn(f"{SEED_VARIABLE}={plan.seed}")
-    _watch(BUILT_IN_SEEDERS, plan)
+    _watch(BUILT_IN_SEEDERS, plan, skip)
     if plan.seed is not None and third_party_now:
         _watch_third_party(plan)
     elif plan.seed is not None:
@@ -196,16 +208,39 @@ def apply_plan(
         hook.before_next_import(lambda: _watch_third_party(plan))
 
 
-def reseed_everything(plan: SeedPlan) -> None:
+def reseed_everything(plan: SeedPlan, *, keep_code_seeds: bool = False) -> None:
     """Seed every library autoseed seeds (third-party ones included) again, now, with ``plan``;
     one imported later gets it at its import. For a fresh start inside a running process: a
-    notebook's first cell, each test. Exports nothing."""
-    apply_plan(plan, export=False, third_party_now=True)
+    notebook's first cell, each test. Exports nothing.
+
+    ``keep_code_seeds``: leave alone each library whose global generator the code seeded after
+    autoseed last did (a fixture's ``np.random.seed(0)``): the user's own seed wins.
+    """
+    skip = tuple(
+        library for library in BUILT_IN_SEEDERS if ledger.seeded_by_code_since_autoseed(library)
+    )
+    apply_plan(plan, export=False, third_party_now=True, skip=skip if keep_code_seeds else ())
 
 
-def seed_imported(plan: SeedPlan, *, skip: tuple[str, ...] = ()) -> None:
-    """Seed the libraries already imported, now, except ``skip``; nothing else changes."""
-    for library, (module_name, seeder) in {**BUILT_IN_SEEDERS, **_found_third_party()}.items():
+def _reseed_forked_child() -> None:
+    """In a forked child: every imported library gets the streams derived for this child."""
+    if _plan is not None and _plan.seed is not None:
+        seed_imported(_plan, third_party=_third_party or {})
+
+
+def seed_imported(
+    plan: SeedPlan,
+    *,
+    skip: tuple[str, ...] = (),
+    third_party: "dict[str, tuple[str, Seeder]] | None" = None,
+) -> None:
+    """Seed the libraries already imported, now, except ``skip``; nothing else changes.
+
+    ``third_party``: the third-party seeders to include (by default, looked up).
+    """
+    if third_party is None:
+        third_party = _found_third_party()
+    for library, (module_name, seeder) in {**BUILT_IN_SEEDERS, **third_party}.items():
         module = hook.fully_imported(module_name)
         if library not in skip and module is not None:
             _SeedOnImport(library, seeder, plan)(module)
@@ -223,13 +258,15 @@ def seed_everything(
     cudnn: str = "deterministic",
     deterministic: bool | str = False,
     rank_offset: bool = False,
-    numpy_generators: bool = False,
+    generators: bool = True,
     verbose: bool = False,
+    numpy_generators: bool | None = None,
 ) -> SeedPlan:
     """Seed random, numpy and torch now and at their first import, as ``AUTOSEED=seed`` would.
 
     Each keyword takes the values of its ``AUTOSEED_*`` variable (``deterministic="warn"``);
     the settings go through the same parser and the same seeding code as the environment's.
+    ``numpy_generators`` is 0.2's name for ``generators`` and wins where given.
     Returns the plan that was applied.
     """
     # Any integral number (numpy.int64 included, by __index__) but a bool, surely a slip.
@@ -245,7 +282,7 @@ def seed_everything(
         CUDNN_VARIABLE: cudnn,
         DETERMINISTIC_VARIABLE: deterministic,
         RANK_OFFSET_VARIABLE: rank_offset,
-        NUMPY_GENERATORS_VARIABLE: numpy_generators,
+        GENERATORS_VARIABLE: generators if numpy_generators is None else numpy_generators,
         VERBOSE_VARIABLE: verbose,
     }
     settings = {

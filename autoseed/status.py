@@ -12,9 +12,11 @@ from typing import Any
 
 from autoseed import restart, seeders, seeding
 from autoseed.config import (
+    ADDRESSES_VARIABLE,
     CUDNN_VARIABLE,
     DEFAULT,
     DETERMINISTIC_VARIABLE,
+    GENERATORS_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
     KNOWN_VARIABLES,
     NUMPY_GENERATORS_VARIABLE,
@@ -43,7 +45,9 @@ DEFAULT_VALUES = {
     CUDNN_VARIABLE: "deterministic when AUTOSEED or AUTOSEED_DETERMINISTIC is on, else keep",
     DETERMINISTIC_VARIABLE: "0 (torch's deterministic algorithms left off)",
     RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
-    NUMPY_GENERATORS_VARIABLE: "0 (default_rng() without a seed stays unseeded)",
+    GENERATORS_VARIABLE: "1 (generators made without a seed get seeds derived from AUTOSEED)",
+    NUMPY_GENERATORS_VARIABLE: f"another name for {GENERATORS_VARIABLE}, which wins",
+    ADDRESSES_VARIABLE: "random (object addresses, and so id() order, change at every start)",
     PYTEST_VARIABLE: "1 (under pytest, each test is reseeded from the seed and its id)",
     VERBOSE_VARIABLE: "off",
     HASH_SEED_MODE_VARIABLE: "reexec (restart once so that hash() is fixed too)",
@@ -163,6 +167,7 @@ def build_status() -> dict[str, Any]:
         "deterministic": None,
         "would_seed": {},
         "hash_seed": None,
+        "addresses": None,
     }
     try:
         plan, notes = resolve_environment(environ)
@@ -200,7 +205,32 @@ def build_status() -> dict[str, Any]:
             details["action"] = seeding.describe_seeding(library, seed, detail)
         report["would_seed"][library] = details
     report["hash_seed"] = _hash_seed(plan, environ)
+    report["addresses"] = _addresses(plan)
     return report
+
+
+def _addresses(plan: SeedPlan) -> dict[str, Any]:
+    """Whether object addresses (and so ``id()`` order) repeat, and the price when they do."""
+    fixed = restart.addresses_fixed()
+    if fixed:
+        how = (
+            "fixed: address randomisation (ASLR) is off for this process and its children, "
+            "a security mitigation disabled for them; id() order repeats"
+        )
+    elif plan.fixed_addresses and plan.seed is None:
+        how = f"random: {ADDRESSES_VARIABLE}=fixed applies only while AUTOSEED is on"
+    elif plan.fixed_addresses and restart.is_autoseed_command():
+        how = (
+            "a script started with this configuration restarts with address randomisation "
+            "(ASLR) off, a security mitigation disabled for it and its children; id() order "
+            "repeats"
+        )
+    elif plan.fixed_addresses:
+        why = restart.not_restarted_because or restart.fix_addresses() or "no restart happened"
+        how = f"asked fixed, but random in this process: {why}"
+    else:
+        how = f"random: id() order changes at every start ({ADDRESSES_VARIABLE}=fixed fixes it)"
+    return {"fixed": fixed, "how": how}
 
 
 def _hash_seed(plan: SeedPlan, environ: dict[str, str]) -> dict[str, Any] | None:
@@ -295,5 +325,7 @@ def format_status(report: dict[str, Any]) -> str:
         value = hash_seed["value"]
         shown = HASH_SEED_VARIABLE + (f"={value}" if value is not None else "")
         lines.append(f"{shown}: {hash_seed['how']}")
+    if report["addresses"] is not None:
+        lines.append(f"addresses: {report['addresses']['how']}")
     lines.extend(f"note: {problem}" for problem in report["problems"])
     return "\n".join(lines)

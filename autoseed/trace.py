@@ -29,6 +29,7 @@ UNINITIALIZED = frozenset(
     ("empty", "empty_like", "empty_strided", "new_empty", "new_empty_strided", "resize_")
 )
 TRUNCATED = "# truncated"
+TRACE_SUFFIX = ".trace"
 _SKIPPED_PREFIXES = tuple(
     os.path.join(os.path.realpath(path), "")
     for path in {sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib")}
@@ -53,6 +54,19 @@ def process_key() -> str:
     """Which process of the run this is: its rank and its command line."""
     command = hashlib.sha256("\0".join(getattr(sys, "orig_argv", sys.argv)).encode())
     return f"rank{rank()}-{command.hexdigest()[:8]}"
+
+
+def process_name() -> str:
+    """This process's name in a traced run: rank and command line, or rank and worker id for a
+    DataLoader worker (whose command line differs per run), and which forked child it is."""
+    from autoseed import streams
+
+    data = sys.modules.get("torch.utils.data")
+    worker = None if data is None else data.get_worker_info()
+    if worker is not None:
+        return f"rank{rank()}-worker{worker.id}"
+    forks = "".join(f"-fork{index}" for index in streams.fork_path())
+    return f"{process_key()}{forks}-main"
 
 
 def tensor_digest(value: Any) -> str:
@@ -83,16 +97,21 @@ def shape_only(value: Any) -> str:
     return "-" if shape is None else f"{value.dtype}[{'x'.join(map(str, shape))}]:uninitialised"
 
 
+def is_user_file(filename: str) -> bool:
+    """Whether ``filename`` is the user's code: not torch, the standard library, an installed
+    package, autoseed, or importlib's frozen machinery."""
+    return not filename.startswith("<") and not os.path.realpath(filename).startswith(
+        _SKIPPED_PREFIXES
+    )
+
+
 def user_frame() -> str:
     """``FILE:LINE`` of the innermost frame outside torch, the standard library, site-packages
     and autoseed: the user's line that called the operator."""
     frame = sys._getframe(2)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith("<") and not os.path.realpath(filename).startswith(
-            _SKIPPED_PREFIXES
-        ):
-            return f"{filename}:{frame.f_lineno}"
+        if is_user_file(frame.f_code.co_filename):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return "?"
 
@@ -133,14 +152,10 @@ def start_tracing(torch: Any) -> None:
         def record(self, func: Any, args: Any, kwargs: Any, result: Any) -> None:
             if self.file is None or self.pid != os.getpid():
                 self.calls, self.pid = 0, os.getpid()
-                worker = torch.utils.data.get_worker_info()
-                # Workers are named by rank and id alone: their command lines differ per run.
-                name = (
-                    f"{process_key()}-main" if worker is None else f"rank{rank()}-worker{worker.id}"
-                )
+                name = process_name()
                 # Line-buffered: multiprocessing children end in os._exit, without atexit.
                 self.file = open(  # noqa: SIM115 - open for the rest of the process
-                    os.path.join(trace_directory, f"{name}.trace"), "a", 1, encoding="utf-8"
+                    os.path.join(trace_directory, name + TRACE_SUFFIX), "a", 1, encoding="utf-8"
                 )
             self.calls += 1
             if self.calls > CALL_LIMIT:

@@ -8,8 +8,11 @@ from typing import Any
 
 from autoseed.config import SEED_VARIABLE
 from autoseed.names import warn
-from autoseed.runs import differences, run_once
+from autoseed.runs import NOTHING_COMPARED, differences, nothing_to_compare, run_once
 from autoseed.seeding import environment_before_autoseed
+
+# verify's exit status when every compared output was empty in every run: no verdict.
+NOTHING_COMPARED_STATUS = 3
 
 
 def _unseeded_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -28,16 +31,18 @@ def verify(
     baseline: bool,
     explain: bool = False,
     as_json: bool = False,
+    with_stderr: bool = False,
 ) -> int:
-    """0: reproducible; 1: not (or the command failed).
+    """0: reproducible; 1: not (or the command failed); 3: nothing to compare.
 
     Each run gets ``env``: the user's own environment plus ``AUTOSEED=seed``, and nothing else
     (``launcher.prepare_seeded_run``), so that the verdict is about ``AUTOSEED=N CMD`` exactly as
     the user types it, hash seed included. ``explain`` says why and where seeded runs differ;
-    ``as_json`` prints the whole report as JSON.
+    ``as_json`` prints the whole report as JSON; ``with_stderr`` compares stderr too, without
+    autoseed's own lines.
     """
     report: dict[str, Any] = {"command": command, "seed": seed, "verdict": "failed"}
-    status = _verify(command, runs, seed, env, compare, baseline, explain, report)
+    status = _verify(command, runs, seed, env, compare, baseline, explain, with_stderr, report)
     if as_json:
         print(json.dumps(report, indent=2))
     elif report["lines"]:
@@ -53,17 +58,31 @@ def _verify(
     compare: list[str],
     baseline: bool,
     explain: bool,
+    with_stderr: bool,
     report: dict[str, Any],
 ) -> int:
     lines: list[str] = report.setdefault("lines", [])
     try:
         outcomes = [
-            run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})")
+            run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})",
+                     with_stderr=with_stderr)
             for i in range(1, runs + 1)
-        ]
+        ]  # fmt: skip
+        if nothing_to_compare(outcomes) and not any(o.status for o in outcomes):
+            report["verdict"] = NOTHING_COMPARED
+            compared = "stdout and stderr" if with_stderr else "stdout"
+            lines.append(
+                f"{NOTHING_COMPARED}: the command left {compared} empty in all {runs} runs"
+                + (f" and {', '.join(compare)} empty" if compare else "")
+                + ", so equal runs prove nothing; add --stderr if it logs there, or "
+                "--compare FILE for what it writes"
+            )
+            return NOTHING_COMPARED_STATUS
         bare = _unseeded_environment(environment_before_autoseed())
         unseeded = [
-            run_once(command, bare, compare, f"unseeded run {i} of 2") for i in (1, 2) if baseline
+            run_once(command, bare, compare, f"unseeded run {i} of 2", with_stderr=with_stderr)
+            for i in (1, 2)
+            if baseline
         ]
     except FileNotFoundError:
         warn(f"verify: command not found: {command[0]}")
@@ -89,18 +108,28 @@ def _verify(
     else:
         lines.append(f"not reproducible ({SEED_VARIABLE}={seed}): {difference}")
     if unseeded:
-        report["baseline_varies"] = differences(unseeded) is not None
-        if not report["baseline_varies"]:
-            lines.append(
-                "baseline: the same output without a seed too, so the verdict says little: "
-                "the command does not depend on randomness, or seeds itself"
-            )
-        else:
-            lines.append("baseline: without a seed the output varies, so seeding is what fixes it")
+        report["baseline_varies"] = varies = differences(unseeded) is not None
+        lines.append(_baseline_line(difference is None, varies))
     if explain and difference is not None:
         from autoseed import explainer
 
-        report["why"] = explainer.explain_why(command, env, compare, seed)
-        report["where"] = explainer.explain_where(command, env, compare)
-        lines.append(explainer.format_explanation(report["why"], report["where"]))
+        report.update(explainer.explain(command, env, compare, seed, difference, with_stderr))
+        lines.append(explainer.format_explanation(report))
     return 0 if difference is None else 1
+
+
+def _baseline_line(repeats: bool, unseeded_varies: bool) -> str:
+    """What two unseeded runs add to the verdict; never a contradiction of it."""
+    if repeats and unseeded_varies:
+        return "baseline: without a seed the output varies, so seeding is what fixes it"
+    if repeats:
+        return (
+            "baseline: the same output without a seed too, so the verdict says little: "
+            "the command does not depend on randomness, or seeds itself"
+        )
+    if unseeded_varies:
+        return "baseline: without a seed the output varies too; the seed does not fix it"
+    return (
+        "baseline: 2 unseeded runs happened to agree, the seeded ones did not: what varies "
+        "is not decided by the seed (the clock, another process, the scheduling)"
+    )

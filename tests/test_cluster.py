@@ -232,7 +232,7 @@ class TestNumpyGenerators:
     )
 
     def test_unseeded_generators_follow_the_seed_in_call_order(self, cluster: Venv) -> None:
-        env = clean_env(AUTOSEED="5", AUTOSEED_NUMPY_GENERATORS="1")
+        env = clean_env(AUTOSEED="5")
         first = check(cluster.run("-c", self.CODE, env=env)).stdout.split()
         assert check(cluster.run("-c", self.CODE, env=env)).stdout.split() == first
         assert first[0] != first[1], "each call must get its own stream"
@@ -241,8 +241,8 @@ class TestNumpyGenerators:
         )
         assert first[2] == explicit.stdout.strip(), "a seeded call is untouched"
 
-    def test_off_by_default(self, cluster: Venv) -> None:
-        env = clean_env(AUTOSEED="5")
+    def test_off_when_switched_off(self, cluster: Venv) -> None:
+        env = clean_env(AUTOSEED="5", AUTOSEED_GENERATORS="0")
         runs = {check(cluster.run("-c", self.CODE, env=env)).stdout for _ in range(2)}
         assert len(runs) == 2
 
@@ -259,7 +259,7 @@ class TestForkedChildren:
         self, cluster: Venv, start_method: str, workers: int
     ) -> None:
         script = str(SCRIPTS / "worker_generators.py")
-        env = clean_env(AUTOSEED="1024", AUTOSEED_NUMPY_GENERATORS="1")
+        env = clean_env(AUTOSEED="1024")  # no opt-in
         runs = [
             check(cluster.run(script, start_method, str(workers), env=env, timeout=240))
             for _ in range(2)

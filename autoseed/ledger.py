@@ -1,0 +1,144 @@
+"""The ledger: every call that seeded a generator in this process, with its value and FILE:LINE.
+
+``autoseed/seedcalls.py`` writes to it; it answers three readers. ``AUTOSEED_VERBOSE=1``
+prints each call once (autoseed's own are printed as "seeded X with N" lines already). The
+pytest plugin and the notebook reseed ask whether the user's code seeded a library's global
+generator after autoseed last did, so that autoseed never reseeds over it. ``verify
+--explain``'s traced runs write the ledger to a file, one line per call, and compare the runs.
+"""
+
+import os
+import sys
+
+from autoseed.names import TRACE_VARIABLE, warn
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+AUTOSEED = "autoseed"  # seeded by autoseed itself
+EXPLICIT = "explicit"  # a value the code gave
+DERIVED = "derived"  # a request for fresh entropy, given a seed derived by autoseed
+LEDGER_SUFFIX = ".seeds"
+KEPT_CALLS = 1000  # a script seeding in a loop keeps the first calls, and a count
+# Tools that reseed around every test on the user's behalf: their seeds are not the user's.
+TOOL_RESEEDERS = ("pytest_randomly",)
+_PACKAGE_DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+class SeedCall:
+    """One seeding call: the API, the value, where from, and whose (``origin``)."""
+
+    __slots__ = ("api", "value", "where", "origin")
+
+    def __init__(self, api: str, value: "Any", where: str, origin: str) -> None:
+        self.api = api
+        self.value = value
+        self.where = where
+        self.origin = origin
+
+    def line(self) -> str:
+        return f"{self.api}\t{self.value}\t{self.where}\t{self.origin}"
+
+    def __repr__(self) -> str:
+        return f"SeedCall({self.api!r}, {self.value!r}, {self.where!r}, {self.origin!r})"
+
+
+_calls: "list[SeedCall]" = []
+_dropped = 0
+_said: "set[tuple[str, str, str]]" = set()
+# Per library ("random", "numpy", "torch"): whether the last seeding of its global generator
+# was autoseed's (True) or the code's (False).
+_last_by_autoseed: "dict[str, bool]" = {}
+_autoseed_seeding = 0
+_verbose = False
+_file: "Any" = None
+_file_pid = 0
+
+
+def set_verbose(verbose: bool) -> None:
+    global _verbose
+    _verbose = verbose
+
+
+class seeding_by_autoseed:
+    """While active, seeding calls are autoseed's own (its seeders call the same APIs)."""
+
+    def __enter__(self) -> None:
+        global _autoseed_seeding
+        _autoseed_seeding += 1
+
+    def __exit__(self, *_: object) -> None:
+        global _autoseed_seeding
+        _autoseed_seeding -= 1
+
+
+def caller(skipped: "tuple[str, ...]" = ()) -> "tuple[str, int]":
+    """The innermost frame outside autoseed and outside the files ``skipped`` (the seeding
+    library's own, which call themselves): the code that made the call."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIRECTORY) and not filename.endswith(skipped):
+            return filename, frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return "?", 0
+
+
+def record(
+    api: str, value: "Any", where: "tuple[str, int]", origin: str, library: str = ""
+) -> None:
+    """Add one call; ``library`` names the global generator it seeded, if it did."""
+    global _dropped
+    if _autoseed_seeding:
+        origin = AUTOSEED
+    filename, line = where
+    call = SeedCall(api, value, f"{filename}:{line}", origin)
+    if library:
+        mark_seeded(library, filename)
+    if len(_calls) < KEPT_CALLS:
+        _calls.append(call)
+    else:
+        _dropped += 1
+    if _verbose and origin != AUTOSEED:
+        key = (api, str(value), call.where)
+        if key not in _said:
+            _said.add(key)
+            what = f"derived seed {value}" if origin == DERIVED else f"seeded with {value}"
+            warn(f"{api}: {what} at {call.where}")
+    if TRACE_VARIABLE in os.environ:
+        _write(call)
+
+
+def mark_seeded(library: str, filename: str = "") -> None:
+    """Note who seeded ``library``'s global generator last: autoseed, or the code."""
+    _last_by_autoseed[library] = bool(_autoseed_seeding) or any(
+        f"{os.sep}{tool}{os.sep}" in filename for tool in TOOL_RESEEDERS
+    )
+
+
+def seeded_by_code_since_autoseed(library: str) -> bool:
+    """Whether the code seeded ``library``'s global generator after autoseed last did."""
+    return _last_by_autoseed.get(library) is False
+
+
+def calls() -> "tuple[SeedCall, ...]":
+    """The calls recorded so far, in order (the first ``KEPT_CALLS``)."""
+    return tuple(_calls)
+
+
+def _write(call: SeedCall) -> None:
+    global _file, _file_pid
+    try:
+        if _file is None or _file_pid != os.getpid():
+            from autoseed.trace import process_name
+
+            _file_pid = os.getpid()
+            directory = os.environ[TRACE_VARIABLE]
+            # Line-buffered: multiprocessing children end in os._exit, without atexit.
+            _file = open(  # noqa: SIM115 - open for the rest of the process
+                os.path.join(directory, process_name() + LEDGER_SUFFIX), "a", 1, encoding="utf-8"
+            )
+        _file.write(call.line() + "\n")
+    except OSError:
+        pass  # a traced run's record must never break the run

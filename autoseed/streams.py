@@ -1,0 +1,148 @@
+"""Seeds derived from the process's seed: for each request of fresh entropy, and for forked
+children.
+
+A derived seed is a digest (sha256) of the seed and what it is for: never ``hash()``, which
+is salted per interpreter, and never a sum, because ``seed + 1`` for one child is ``seed + 0``
+for the next run's other child. Requests are counted per library, so the ``n``-th unseeded
+generator a process creates gets the same stream at every run; a process that forks numbers its
+children, so the ``k``-th child gets streams of its own, the same at every run.
+
+Inside a DataLoader worker the worker's seed (torch gives one per worker) takes the place of
+the process's seed, so workers never share streams, with no opt-in.
+"""
+
+import _thread
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_lock = _thread.allocate_lock()
+_process_seed: "int | None" = None
+# The fork indexes from the process where the seed was last set down to this one.
+_fork_path: "tuple[int, ...]" = ()
+_forks = 0  # children forked by this process so far
+_counters: "dict[str, int]" = {}
+_counted_for: "int | None" = None
+_reseed_child: "list[Callable[[], None]]" = []
+_fork_handler_registered = False
+_next_child_is_loader_worker = False
+
+
+def derive(seed: int, *labels: object, bits: int = 32) -> int:
+    """A ``bits``-bit seed for ``labels`` (what it is for), the same on every machine."""
+    from hashlib import sha256  # random imports hashlib: no cost where anything is seeded
+
+    text = "\0".join(str(part) for part in (seed, *labels))
+    return int.from_bytes(sha256(text.encode()).digest(), "big") >> (256 - bits)
+
+
+def set_process_seed(seed: "int | None") -> None:
+    """The seed from which this process's derived seeds come; restarts every count."""
+    global _process_seed, _fork_path, _forks, _counted_for
+    with _lock:
+        _process_seed, _fork_path, _forks = seed, (), 0
+        _counters.clear()
+        _counted_for = None
+
+
+def in_this_process(seed: int) -> int:
+    """``seed`` as this process uses it: in the ``k``-th forked child of a process seeded
+    with ``seed``, the seed derived for that child (and so on down the generations)."""
+    if seed != _process_seed:
+        return seed
+    for index in _fork_path:
+        seed = derive(seed, "fork", index)
+    return seed
+
+
+def fork_path() -> "tuple[int, ...]":
+    """Which forked child this process is: the index at each generation (empty: not forked)."""
+    return _fork_path
+
+
+def loader_worker_seed() -> "int | None":
+    """The seed torch gave this DataLoader worker, or ``None`` outside one."""
+    data = sys.modules.get("torch.utils.data")
+    info = None if data is None else data.get_worker_info()
+    return None if info is None else int(info.seed) % 2**32
+
+
+def current_seed() -> "int | None":
+    """The seed this process's fresh-entropy requests derive from, or ``None`` when unseeded."""
+    worker = loader_worker_seed()
+    if worker is not None:
+        return worker
+    return None if _process_seed is None else in_this_process(_process_seed)
+
+
+def fresh_seed(library: str, bits: int = 32) -> "int | None":
+    """The seed for the next request of fresh entropy from ``library``, or ``None``."""
+    global _counted_for
+    seed = current_seed()
+    if seed is None:
+        return None
+    with _lock:
+        if _counted_for != seed:  # a worker's seed, a child's, or a new plan: count anew
+            _counters.clear()
+            _counted_for = seed
+        count = _counters.get(library, 0)
+        _counters[library] = count + 1
+    return derive(seed, library, count, bits=bits)
+
+
+def reseed_forked_children_with(reseed_child: "Callable[[], None]") -> None:
+    """What a forked child calls to give itself its streams (the seeding's one path)."""
+    _reseed_child[:] = [reseed_child]
+
+
+def number_forked_children() -> None:
+    """From now on, each forked child reseeds itself with the seed derived for it.
+
+    Called after ``random``'s import: CPython runs after-fork handlers in registration order,
+    and ``random`` reseeds its global generator from the OS in every child, so the child's
+    seed must be the last word. A fork that starts a DataLoader worker is numbered but not
+    reseeded: torch seeds its workers itself right after.
+    """
+    global _fork_handler_registered
+    if _fork_handler_registered or not hasattr(os, "register_at_fork"):
+        return
+    _fork_handler_registered = True
+    os.register_at_fork(before=_before_fork, after_in_child=_in_child)
+
+
+def _before_fork() -> None:
+    global _next_child_is_loader_worker
+    _next_child_is_loader_worker = _forking_a_loader_worker()
+
+
+def _forking_a_loader_worker() -> bool:
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "torch.utils.data.dataloader":
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def _in_child() -> None:
+    global _fork_path, _forks, _counted_for
+    # The parent's count: this child is number _forks (the parent counts it in its own copy).
+    _fork_path, _forks = (*_fork_path, _forks), 0
+    _counters.clear()
+    _counted_for = None
+    if not _next_child_is_loader_worker:
+        for reseed in _reseed_child:
+            reseed()
+
+
+def _count_fork_in_parent() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    # In the parent, after each fork: the next child gets the next number.
+    os.register_at_fork(after_in_parent=_count_fork_in_parent)
