@@ -6,17 +6,19 @@ what the frontend had sent. Where autoseed is active, the start-up hook waits fo
 ``IPython.core.interactiveshell`` to be imported (it never imports IPython itself) and wraps
 ``InteractiveShell.init_events``: each shell then gets a ``pre_run_cell`` callback that, before
 the first cell, reseeds every library autoseed seeds (third-party seeders included) through the
-same seeders as everything else, but not one that a startup file seeded itself, and registers
-``%autoseed``. Later imports are seeded at
-their import, as in a script. Silent executions (a frontend's own requests) do not count as
-the first cell: IPython does not fire ``pre_run_cell`` for them.
+same seeders as everything else, but not one that a startup file seeded itself (``random`` is
+put back as that seed left it: IPython drew from it since), and registers ``%autoseed``.
+Later imports are seeded at their import, as in a script. Silent executions (a frontend's own
+requests) do not count as the first cell: IPython does not fire ``pre_run_cell`` for them.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from autoseed.config import MAX_SEED, ConfigError, Setting, parse_seed
+from autoseed.seedcalls import restore_random_as_code_seeded_it
 from autoseed.seeding import active_plan, reseed_everything, seed_everything
 
 MAGIC_USAGE = "usage: %autoseed (this kernel's status) | %autoseed reseed [SEED]"
@@ -43,8 +45,12 @@ def _reseed_before_first_cell(shell: Any) -> None:
         shell.events.unregister("pre_run_cell", first_cell)
         plan = active_plan()
         if plan is not None and plan.effective_seed is not None:
-            # A seed that a profile's startup file set is the user's own: it wins.
+            # A seed that a profile's startup file set is the user's own: it wins, in the state
+            # it left random in (IPython drew banner tips from it since).
             reseed_everything(plan, keep_code_seeds=True)
+            random = sys.modules.get("random")
+            if random is not None:
+                restore_random_as_code_seeded_it(random)
         load_ipython_extension(shell)
 
     shell.events.register("pre_run_cell", first_cell)

@@ -55,6 +55,19 @@ def _unwrapped(function: "Any") -> "Any":
     return getattr(function, "__wrapped__", function)
 
 
+_random_state_after_code_seed: "list[Any]" = []
+
+
+def restore_random_as_code_seeded_it(module: "Any") -> bool:
+    """Put ``random`` back in the state the code's last seed call left it in, if the code
+    seeded it after autoseed: IPython's banner tips draw from it after a profile's startup
+    file seeded it, before the first cell."""
+    if not (_random_state_after_code_seed and ledger.seeded_by_code_since_autoseed("random")):
+        return False
+    module.setstate(_random_state_after_code_seed[0])
+    return True
+
+
 def wrap_random(module: "Any", derive: bool) -> None:
     """``random.Random.seed`` (which ``Random()`` calls), and ``random.seed`` with it."""
     original = _unwrapped(module.Random.seed)
@@ -67,8 +80,8 @@ def wrap_random(module: "Any", derive: bool) -> None:
         if a is None:
             a = _derived_for("random", where, 32, derive)
             origin = ledger.DERIVED
+        global_one = self is instance
         if a is not None and not _from_standard_library(where[0]):
-            global_one = self is instance
             ledger.record(
                 "random.seed" if global_one else "random.Random",
                 a,
@@ -77,6 +90,8 @@ def wrap_random(module: "Any", derive: bool) -> None:
                 "random" if global_one else "",
             )
         original(self, a, version)
+        if global_one and ledger.seeded_by_code_since_autoseed("random"):
+            _random_state_after_code_seed[:] = [self.getstate()]
 
     module.Random.seed = _mark(seed, original)
     # random.seed is the global generator's bound method, taken at random's import.

@@ -8,7 +8,13 @@ from typing import Any
 
 from autoseed.config import SEED_VARIABLE
 from autoseed.names import warn
-from autoseed.runs import NOTHING_COMPARED, differences, nothing_to_compare, run_once
+from autoseed.runs import (
+    NOTHING_COMPARED,
+    RunOutcome,
+    differences,
+    nothing_to_compare,
+    run_once,
+)
 from autoseed.seeding import environment_before_autoseed
 
 # verify's exit status when every compared output was empty in every run: no verdict.
@@ -68,7 +74,9 @@ def _verify(
                      with_stderr=with_stderr)
             for i in range(1, runs + 1)
         ]  # fmt: skip
-        if nothing_to_compare(outcomes) and not any(o.status for o in outcomes):
+        if _failed(outcomes, lines):
+            return 1
+        if nothing_to_compare(outcomes):
             report["verdict"] = NOTHING_COMPARED
             compared = "stdout and stderr" if with_stderr else "stdout"
             lines.append(
@@ -89,17 +97,8 @@ def _verify(
         report["verdict"] = "command not found"
         return 1
     report["run_seconds"] = [round(outcome.seconds, 3) for outcome in outcomes + unseeded]
-    failed = [(i, o) for i, o in enumerate(outcomes + unseeded, 1) if o.status != 0]
-    if failed:
-        run, outcome = failed[0]
-        tail = outcome.stderr.decode(errors="replace").strip().splitlines()[-5:]
-        lines.append(f"failed: run {run} exited with status {outcome.status}")
-        lines.extend(f"  {line}" for line in tail)
+    if _failed(outcomes + unseeded, lines):
         return 1
-    for run, outcome in enumerate(outcomes + unseeded, 1):
-        for path, why in outcome.unwritten.items():
-            lines.append(f"failed: run {run} did not write {path}: {why}")
-            return 1
     difference = differences(outcomes)
     report["verdict"] = "reproducible" if difference is None else "not reproducible"
     report["difference"] = difference
@@ -116,6 +115,21 @@ def _verify(
         report.update(explainer.explain(command, env, compare, seed, difference, with_stderr))
         lines.append(explainer.format_explanation(report))
     return 0 if difference is None else 1
+
+
+def _failed(outcomes: list[RunOutcome], lines: list[str]) -> bool:
+    """Whether a run failed or did not write a compared file; says the first such run."""
+    for run, outcome in enumerate(outcomes, 1):
+        if outcome.status != 0:
+            tail = outcome.stderr.decode(errors="replace").strip().splitlines()[-5:]
+            lines.append(f"failed: run {run} exited with status {outcome.status}")
+            lines.extend(f"  {line}" for line in tail)
+            return True
+    for run, outcome in enumerate(outcomes, 1):
+        for path, why in outcome.unwritten.items():
+            lines.append(f"failed: run {run} did not write {path}: {why}")
+            return True
+    return False
 
 
 def _baseline_line(repeats: bool, unseeded_varies: bool) -> str:

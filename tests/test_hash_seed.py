@@ -201,7 +201,7 @@ class TestVerifyRunsTheCommandAsTheUserDoes:
         self, installed: Venv, tmp_path: Path
     ) -> None:
         seen = tmp_path / "seen"
-        shell = f'echo "$AUTOSEED ${{PYTHONHASHSEED-unset}}" > {seen}'
+        shell = f'echo "$AUTOSEED ${{PYTHONHASHSEED-unset}}" | tee {seen}'
         verify = [str(installed.bin / "autoseed"), "verify", "--seed", "5", "--", "sh", "-c"]
         check(run([*verify, shell], env=clean_env(AUTOSEED="9")))
         assert seen.read_text() == "5 unset\n"

@@ -93,6 +93,20 @@ def test_the_first_cell_sees_a_scripts_first_draws_whatever_the_frontend_sent(
     assert second != script_output(FIRST_DRAW, AUTOSEED="1024"), "only the first cell is reset"
 
 
+def test_a_seed_set_by_a_profile_startup_file_wins(kernel_factory: Any, tmp_path: Path) -> None:
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-seed.py").write_text(
+        "import random, numpy\nrandom.seed(0)\nnumpy.random.seed(0)\n"
+    )
+    cell = "import random, numpy; print(random.random(), numpy.random.rand())"
+    expected = script_output("import random, numpy\nrandom.seed(0)\nnumpy.random.seed(0)\n" + cell)
+    kernel = kernel_factory(AUTOSEED="1024", IPYTHONDIR=str(tmp_path / "ipython"))
+    assert kernel.execute(cell) == expected
+    untouched = kernel_factory(AUTOSEED="1024")
+    assert untouched.execute(cell) == script_output(cell, AUTOSEED="1024")
+
+
 def test_the_magic_describes_the_kernel_and_reseeds(kernel_factory: Any) -> None:
     kernel = kernel_factory(AUTOSEED="1024")
     pid = kernel.execute("import os; print(os.getpid())").strip()

@@ -133,3 +133,39 @@ def test_a_switch_turns_it_off(project: Project) -> None:
     )
     expected = "AUTOSEED_PYTEST='maybe' (from the environment) is not valid"
     assert expected in bad.stderr, describe(bad)
+
+
+FIXTURE_SEEDS = """
+import os, random
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture
+def seeded():
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+def test_a_fixture_seed_wins(seeded):
+    line = f"seeded {random.random()} {np.random.rand()} {torch.rand(1).item()}"
+    with open(os.environ["DRAWS_FILE"], "a") as file:
+        file.write(line + "\\n")
+"""
+
+
+def test_a_seed_set_by_a_fixture_wins(project: Project) -> None:
+    """As without autoseed. (pytest-randomly, where enabled, reseeds after fixtures itself.)"""
+    (project.path / "test_fixture_seeds.py").write_text(FIXTURE_SEEDS)
+    expected = run(
+        [sys.executable, "-c", "import random, numpy as np, torch\n"
+         "random.seed(0); np.random.seed(0); torch.manual_seed(0)\n"
+         "print('seeded', random.random(), np.random.rand(), torch.rand(1).item())"],
+        env=clean_env(),
+    ).stdout.strip()  # fmt: skip
+    for env in ({"AUTOSEED": "1024"}, {}):
+        lines, _ = project.pytest("-p", "no:randomly", "test_fixture_seeds.py", **env)
+        assert lines == [expected], (env, lines)
