@@ -68,7 +68,7 @@ def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
         # braces for CUDA and is safe (queued) before CUDA is initialised or without it, but
         # not in a child forked after CUDA started (it would fail at the child's first use).
         module.manual_seed(seed)
-        if not module.cuda._is_in_bad_fork():
+        if not getattr(module.cuda, "_is_in_bad_fork", bool)():
             module.cuda.manual_seed_all(seed)
     cudnn = module.backends.cudnn
     if plan.cudnn == "deterministic":

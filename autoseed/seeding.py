@@ -169,6 +169,9 @@ def apply_plan(
     if not plan.active:
         return
     streams.reseed_forked_children_with(_reseed_forked_child)
+    if plan.seed is not None and not _spawn_watched:
+        _spawn_watched.append(True)  # once per process: plans come and go, the numbering stays
+        hook.when_imported("multiprocessing.spawn", _number_spawned_children)
     settings = plan.exported_environment()
     exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
     if _environment_before_export is None:
@@ -220,6 +223,16 @@ def reseed_everything(plan: SeedPlan, *, keep_code_seeds: bool = False) -> None:
         library for library in BUILT_IN_SEEDERS if ledger.seeded_by_code_since_autoseed(library)
     )
     apply_plan(plan, export=False, third_party_now=True, skip=skip if keep_code_seeds else ())
+
+
+_spawn_watched: "list[bool]" = []
+
+
+def _number_spawned_children(spawn: "ModuleType") -> None:
+    try:
+        streams.number_spawned_children(spawn)
+    except Exception as exc:  # runs inside the user's import: report, never raise
+        warn(f"could not number spawned children: {type(exc).__name__}: {exc}")
 
 
 def _reseed_forked_child() -> None:

@@ -205,7 +205,8 @@ def build_status() -> dict[str, Any]:
             details["action"] = seeding.describe_seeding(library, seed, detail)
         report["would_seed"][library] = details
     report["hash_seed"] = _hash_seed(plan, environ)
-    report["addresses"] = _addresses(plan)
+    if plan.seed is not None or plan.fixed_addresses or restart.addresses_fixed():
+        report["addresses"] = _addresses(plan)
     return report
 
 

@@ -18,12 +18,15 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
 _lock = _thread.allocate_lock()
 _process_seed: "int | None" = None
-# The fork indexes from the process where the seed was last set down to this one.
-_fork_path: "tuple[int, ...]" = ()
+# How this process descends from the one where the seed was last set: ("fork", k) for the
+# k-th child forked, ("spawn", k) for the k-th multiprocessing child spawned, per generation.
+_fork_path: "tuple[tuple[str, int], ...]" = ()
 _forks = 0  # children forked by this process so far
+_spawns = 0  # multiprocessing children spawned by this process so far
 _counters: "dict[str, int]" = {}
 _counted_for: "int | None" = None
 _reseed_child: "list[Callable[[], None]]" = []
@@ -41,25 +44,27 @@ def derive(seed: int, *labels: object, bits: int = 32) -> int:
 
 def set_process_seed(seed: "int | None") -> None:
     """The seed from which this process's derived seeds come; restarts every count."""
-    global _process_seed, _fork_path, _forks, _counted_for
+    global _process_seed, _fork_path, _forks, _spawns, _counted_for
     with _lock:
-        _process_seed, _fork_path, _forks = seed, (), 0
+        _process_seed, _fork_path, _forks, _spawns = seed, (), 0, 0
         _counters.clear()
         _counted_for = None
 
 
 def in_this_process(seed: int) -> int:
-    """``seed`` as this process uses it: in the ``k``-th forked child of a process seeded
-    with ``seed``, the seed derived for that child (and so on down the generations)."""
+    """``seed`` as this process uses it: in the ``k``-th forked (or spawned) child of a
+    process seeded with ``seed``, the seed derived for that child (and so on down the
+    generations)."""
     if seed != _process_seed:
         return seed
-    for index in _fork_path:
-        seed = derive(seed, "fork", index)
+    for kind, index in _fork_path:
+        seed = derive(seed, kind, index)
     return seed
 
 
-def fork_path() -> "tuple[int, ...]":
-    """Which forked child this process is: the index at each generation (empty: not forked)."""
+def fork_path() -> "tuple[tuple[str, int], ...]":
+    """Which child this process is: ``(how, index)`` at each generation (empty: neither forked
+    nor spawned by a seeded process)."""
     return _fork_path
 
 
@@ -128,14 +133,57 @@ def _forking_a_loader_worker() -> bool:
 
 
 def _in_child() -> None:
-    global _fork_path, _forks, _counted_for
+    global _fork_path, _forks, _spawns, _counted_for
     # The parent's count: this child is number _forks (the parent counts it in its own copy).
-    _fork_path, _forks = (*_fork_path, _forks), 0
+    _fork_path, _forks, _spawns = (*_fork_path, ("fork", _forks)), 0, 0
     _counters.clear()
     _counted_for = None
     if not _next_child_is_loader_worker:
         for reseed in _reseed_child:
             reseed()
+
+
+_SPAWN_KEY = "autoseed_spawned"  # in multiprocessing's preparation data for a spawned child
+
+
+def number_spawned_children(spawn: "Any") -> None:
+    """``multiprocessing.spawn`` (spawn and forkserver start a fresh interpreter, which would
+    draw the parent's first numbers again): the parent numbers each child it spawns in the
+    preparation data it sends; the child, once prepared, takes the seed derived for it.
+
+    A DataLoader worker is numbered but not reseeded: torch seeds its workers itself.
+    """
+    get_preparation_data = spawn.get_preparation_data
+    prepare = spawn.prepare
+    if getattr(prepare, "__wrapped__", None) is not None:
+        return
+
+    def numbered(name: str) -> "Any":
+        global _spawns
+        data = get_preparation_data(name)
+        with _lock:
+            index, _spawns = _spawns, _spawns + 1
+        if _process_seed is not None and not _forking_a_loader_worker():
+            data[_SPAWN_KEY] = (_process_seed, _fork_path, index)
+        return data
+
+    def prepared(data: "dict[str, Any]") -> None:
+        global _fork_path, _forks, _spawns, _counted_for
+        prepare(data)  # runs the main module's imports, seeded as in the parent
+        parent = data.get(_SPAWN_KEY)
+        if parent is None or parent[0] != _process_seed:
+            return
+        seed, path, index = parent
+        _fork_path, _forks, _spawns = (*path, ("spawn", index)), 0, 0
+        _counters.clear()
+        _counted_for = None
+        for reseed in _reseed_child:
+            reseed()
+
+    numbered.__wrapped__ = get_preparation_data  # type: ignore[attr-defined]
+    prepared.__wrapped__ = prepare  # type: ignore[attr-defined]
+    spawn.get_preparation_data = numbered
+    spawn.prepare = prepared
 
 
 def _count_fork_in_parent() -> None:

@@ -65,7 +65,7 @@ def process_name() -> str:
     worker = None if data is None else data.get_worker_info()
     if worker is not None:
         return f"rank{rank()}-worker{worker.id}"
-    forks = "".join(f"-fork{index}" for index in streams.fork_path())
+    forks = "".join(f"-{how}{index}" for how, index in streams.fork_path())
     return f"{process_key()}{forks}-main"
 
 

@@ -102,6 +102,37 @@ def check(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProce
     return result
 
 
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def torchrun(venv: Venv, script: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``scripts/<script>`` under torchrun with 2 ranks on this machine, checked."""
+    return check(
+        venv.run(
+            "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+            str(SCRIPTS / script), env=clean_env(**env), timeout=240,
+        )
+    )  # fmt: skip
+
+
+def write_script(directory: Path, name: str, source: str) -> Path:
+    path = directory / name
+    path.write_text(source)
+    return path
+
+
+def verify_script(
+    venv: Venv, script: Path, *extra: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``autoseed verify [extra] -- python script``, run from the script's folder."""
+    result = run(
+        [str(venv.bin / "autoseed"), "verify", *extra, "--", str(venv.python), str(script)],
+        env=clean_env(**env), cwd=script.parent, timeout=600,
+    )  # fmt: skip
+    assert "Traceback" not in result.stdout + result.stderr, describe(result)
+    return result
+
+
 def make_venv(path: Path, *, system_site_packages: bool = True) -> Venv:
     argv = [BASE_PYTHON, "-m", "venv", str(path)]
     if system_site_packages:

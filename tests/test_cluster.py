@@ -8,11 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Venv, build_wheel, check, clean_env, describe, make_venv, run
+from conftest import (
+    ROOT,
+    SCRIPTS,
+    Venv,
+    build_wheel,
+    check,
+    clean_env,
+    describe,
+    make_venv,
+    run,
+    torchrun,
+)
 
 pytestmark = pytest.mark.slow
 
-SCRIPTS = Path(__file__).parent / "scripts"
 SEED_AND_CHILD = (
     "import os, subprocess, sys, torch\n"
     "print(torch.initial_seed(), os.environ['AUTOSEED'])\n"
@@ -62,13 +72,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Venv:
     return venv
 
 
-def torchrun(venv: Venv, **env: str) -> list[str]:
-    result = check(
-        venv.run(
-            "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-            str(SCRIPTS / "dist_digest.py"), env=clean_env(**env), timeout=240,
-        )
-    )  # fmt: skip
+def torchrun_digests(venv: Venv, **env: str) -> list[str]:
+    result = torchrun(venv, "dist_digest.py", **env)
     found = r"rank \d+ seed \d+ init \w+ total \S+ hashseed \S+ hash \S+"
     lines = sorted(re.findall(found, result.stdout))
     assert len(lines) == 2, describe(result)
@@ -77,18 +82,18 @@ def torchrun(venv: Venv, **env: str) -> list[str]:
 
 class TestRanks:
     def test_torchrun_ranks_agree_and_runs_repeat(self, cluster: Venv) -> None:
-        first = torchrun(cluster, AUTOSEED="1024")
-        assert torchrun(cluster, AUTOSEED="1024") == first
+        first = torchrun_digests(cluster, AUTOSEED="1024")
+        assert torchrun_digests(cluster, AUTOSEED="1024") == first
         rank0, rank1 = (line.split() for line in first)
         assert rank0[3] == rank1[3] == "1024"
         assert rank0[5] == rank1[5], "model initialisation must agree across ranks"
 
     def test_rank_offset_gives_each_rank_its_own_seed(self, cluster: Venv) -> None:
-        lines = torchrun(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
+        lines = torchrun_digests(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
         assert [line.split()[3] for line in lines] == ["1024", "1025"]
         rank0, rank1 = (line.split()[5] for line in lines)
         assert rank0 != rank1
-        assert torchrun(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1") == lines
+        assert torchrun_digests(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1") == lines
 
     @pytest.mark.parametrize("variable", ["SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK"])
     def test_other_launchers_and_children_inherit_the_base_seed(
@@ -115,7 +120,7 @@ class TestRanks:
         assert [rank[0] for rank in ranks] == ["1024", "1024"]
         assert ranks[0][1] == ranks[1][1], "hash() agrees across ranks"
         assert [rank[2] for rank in ranks] == ["1024", "1025"], "the generators get the offset"
-        lines = torchrun(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
+        lines = torchrun_digests(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
         assert {tuple(line.split()[8:]) for line in lines} == {
             ("hashseed", "1024", "hash", ranks[0][1])
         }, lines
@@ -272,12 +277,16 @@ class TestForkedChildren:
         assert len(first_of) == workers, describe(runs[0])
         assert len(set(first_of.values())) == workers, "workers must not share default_rng streams"
 
-    @pytest.mark.parametrize("start_method", ["fork", "forkserver"])
-    def test_random_repeats_in_forked_children(self, cluster: Venv, start_method: str) -> None:
+    @pytest.mark.parametrize("start_method", ["fork", "forkserver", "spawn"])
+    def test_children_get_their_own_streams_and_repeat(
+        self, cluster: Venv, start_method: str
+    ) -> None:
         script = str(SCRIPTS / "fork_children.py")
         env = clean_env(AUTOSEED="1024")
         runs = [check(cluster.run(script, start_method, env=env, timeout=120)) for _ in range(2)]
         assert runs[0].stdout == runs[1].stdout, describe(runs[1])
-        assert len(runs[0].stdout.splitlines()) == 2, describe(runs[0])
+        children = [line.split()[1:] for line in runs[0].stdout.splitlines()]
+        assert len(children) == 2, describe(runs[0])
+        assert not set(children[0]) & set(children[1]), "children drew the same numbers"
         unseeded = [check(cluster.run(script, start_method, timeout=120)) for _ in range(2)]
         assert unseeded[0].stdout != unseeded[1].stdout

@@ -5,64 +5,48 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import Venv, clean_env, describe, run
+from conftest import Venv, describe, verify_script, write_script
 
 pytestmark = pytest.mark.slow
 
 NOTHING_COMPARED = 3
 
 
-def verify(venv: Venv, script: Path, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
-    result = run(
-        [str(venv.bin / "autoseed"), "verify", *extra, "--", str(venv.python), str(script)],
-        env=clean_env(**env), cwd=script.parent, timeout=600,
-    )  # fmt: skip
-    assert "Traceback" not in result.stdout + result.stderr, describe(result)
-    return result
-
-
-def write(tmp_path: Path, name: str, source: str) -> Path:
-    path = tmp_path / name
-    path.write_text(source)
-    return path
-
-
 def test_a_script_that_logs_to_stderr_gets_no_verdict_unless_stderr_is_compared(
     installed: Venv, tmp_path: Path
 ) -> None:
-    script = write(tmp_path, "logs.py", (
+    script = write_script(tmp_path, "logs.py", (
         "import logging, random\n"
         "logging.basicConfig(level=logging.INFO)\n"
         "logging.info('loss %s', random.random())\n"
     ))  # fmt: skip
-    silent = verify(installed, script)
+    silent = verify_script(installed, script)
     assert silent.returncode == NOTHING_COMPARED, describe(silent)
     assert silent.stdout.startswith("nothing compared: the command left stdout empty in all 2")
     assert "--stderr" in silent.stdout and "reproducible" not in silent.stdout
-    compared = verify(installed, script, "--stderr", AUTOSEED_VERBOSE="1")
+    compared = verify_script(installed, script, "--stderr", AUTOSEED_VERBOSE="1")
     assert compared.returncode == 0, describe(compared)
     assert compared.stdout.startswith("reproducible"), describe(compared)
-    unseeded = write(tmp_path, "unseeded.py", (
+    unseeded = write_script(tmp_path, "unseeded.py", (
         "import logging, os\nlogging.basicConfig(level=logging.INFO)\n"
         "logging.info('loss %s', os.urandom(4).hex())\n"
     ))  # fmt: skip
-    differs = verify(installed, unseeded, "--stderr")
+    differs = verify_script(installed, unseeded, "--stderr")
     assert differs.returncode == 1 and "stderr differs" in differs.stdout, describe(differs)
 
 
 def test_a_script_that_only_writes_a_file_gets_no_verdict_on_its_silence(
     installed: Venv, tmp_path: Path
 ) -> None:
-    script = write(tmp_path, "writes.py", (
+    script = write_script(tmp_path, "writes.py", (
         "import random\nopen('out.txt', 'w').write(str(random.random()))\n"
     ))  # fmt: skip
-    assert verify(installed, script).returncode == NOTHING_COMPARED
-    with_file = verify(installed, script, "--compare", str(tmp_path / "out.txt"))
+    assert verify_script(installed, script).returncode == NOTHING_COMPARED
+    with_file = verify_script(installed, script, "--compare", str(tmp_path / "out.txt"))
     assert with_file.returncode == 0 and with_file.stdout.startswith("reproducible")
 
 
@@ -70,9 +54,9 @@ CLOCK_SECONDS = "import random, time\nrandom.seed(int(time.time()))\nprint(rando
 
 
 def test_a_script_seeded_from_the_clock_never_passes(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "clock.py", CLOCK_SECONDS)
+    script = write_script(tmp_path, "clock.py", CLOCK_SECONDS)
     for _ in range(5):
-        result = verify(installed, script, "--baseline")
+        result = verify_script(installed, script, "--baseline")
         assert result.returncode == 1, describe(result)
         lines = result.stdout.splitlines()
         assert lines[0].startswith("not reproducible"), describe(result)
@@ -81,12 +65,12 @@ def test_a_script_seeded_from_the_clock_never_passes(installed: Venv, tmp_path: 
 
 
 def test_the_ledger_names_the_seed_call_and_the_clock(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "clock.py", (
+    script = write_script(tmp_path, "clock.py", (
         "import time\nimport numpy as np\n"
         "np.random.seed(int(time.time() * 1000) % 2**32)\n"
         "print(np.random.rand())\n"
     ))  # fmt: skip
-    result = verify(installed, script, "--explain")
+    result = verify_script(installed, script, "--explain")
     assert result.returncode == 1, describe(result)
     out = result.stdout
     assert "seeds: numpy.random.seed got " in out and f"in run 2, at {script}:3\n" in out, out
@@ -95,7 +79,7 @@ def test_the_ledger_names_the_seed_call_and_the_clock(installed: Venv, tmp_path:
 
 
 def test_lines_in_another_order_are_named_as_such(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "threads.py", (
+    script = write_script(tmp_path, "threads.py", (
         "import random, threading, time\n"
         "def work(index):\n"
         "    time.sleep(random.SystemRandom().random() / 50)\n"
@@ -104,7 +88,7 @@ def test_lines_in_another_order_are_named_as_such(installed: Venv, tmp_path: Pat
         "for thread in threads: thread.start()\n"
         "for thread in threads: thread.join()\n"
     ))  # fmt: skip
-    result = verify(installed, script, "--runs", "4", "--explain")
+    result = verify_script(installed, script, "--runs", "4", "--explain")
     assert result.returncode == 1, describe(result)
     assert "stdout has the same lines in another order in run" in result.stdout, describe(result)
     assert "why: the same lines in another order: nothing was tried" in result.stdout
@@ -114,17 +98,21 @@ def test_lines_in_another_order_are_named_as_such(installed: Venv, tmp_path: Pat
 def test_explain_stops_at_the_first_fix_and_skips_what_the_restart_fixes(
     installed: Venv, tmp_path: Path
 ) -> None:
-    script = write(tmp_path, "vocab.py", "print(list({'the', 'quick', 'brown', 'fox', 'jumps'}))\n")
-    kept = verify(installed, script, "--runs", "4", "--explain", "--json", AUTOSEED_HASHSEED="keep")
+    script = write_script(
+        tmp_path, "vocab.py", "print(list({'the', 'quick', 'brown', 'fox', 'jumps'}))\n"
+    )
+    kept = verify_script(
+        installed, script, "--runs", "4", "--explain", "--json", AUTOSEED_HASHSEED="keep"
+    )
     report = json.loads(kept.stdout)
     assert [attempt["fix"] for attempt in report["why"]] == [f"PYTHONHASHSEED={report['seed']}"], (
         report["why"]
     )
     assert report["why"][0]["repeats"] is True
-    generator = write(tmp_path, "generator.py", (
+    generator = write_script(tmp_path, "generator.py", (
         "import torch\ng = torch.Generator()\ng.seed()\nprint(torch.rand(2, generator=g))\n"
     ))  # fmt: skip
-    restarted = json.loads(verify(installed, generator, "--explain", "--json").stdout)
+    restarted = json.loads(verify_script(installed, generator, "--explain", "--json").stdout)
     tried = [attempt["fix"] for attempt in restarted["why"]]
     assert tried and not any(fix.startswith("PYTHONHASHSEED") for fix in tried), tried
 

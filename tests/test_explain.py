@@ -9,29 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LEGACY_SCRIPT, Venv, check, clean_env, describe, run
+from conftest import LEGACY_SCRIPT, Venv, check, clean_env, describe, verify_script, write_script
 
 pytestmark = pytest.mark.slow
 
 
 def explain(venv: Venv, script: Path, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
-    result = run(
-        [str(venv.bin / "autoseed"), "verify", "--explain", *extra, "--",
-         str(venv.python), str(script)],
-        env=clean_env(**env), cwd=script.parent, timeout=600,
-    )  # fmt: skip
-    assert "Traceback" not in result.stdout, describe(result)
-    return result
-
-
-def write(tmp_path: Path, name: str, source: str) -> Path:
-    path = tmp_path / name
-    path.write_text(source)
-    return path
+    return verify_script(venv, script, "--explain", *extra, **env)
 
 
 def test_an_unseeded_torch_generator_is_found_at_its_line(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "generator.py", (
+    script = write_script(tmp_path, "generator.py", (
         "import torch\n"
         "g = torch.Generator()\n"
         "g.seed()\n"
@@ -49,7 +37,7 @@ def test_an_unseeded_torch_generator_is_found_at_its_line(installed: Venv, tmp_p
 
 
 def test_a_clock_value_entering_a_tensor_is_named(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "clock.py", (
+    script = write_script(tmp_path, "clock.py", (
         "import time, torch\n"
         "w = torch.randn(3)\n"
         "t = torch.tensor([time.time() % 1.0])\n"
@@ -61,7 +49,7 @@ def test_a_clock_value_entering_a_tensor_is_named(installed: Venv, tmp_path: Pat
 
 
 def test_generators_switched_off_are_named(installed: Venv, tmp_path: Path) -> None:
-    script = write(
+    script = write_script(
         tmp_path, "rng.py", "import numpy as np\nprint(np.random.default_rng().random())\n"
     )
     result = explain(installed, script, "--json", AUTOSEED_GENERATORS="0")
@@ -73,7 +61,7 @@ def test_generators_switched_off_are_named(installed: Venv, tmp_path: Path) -> N
 
 
 def test_a_hash_order_vocabulary_names_the_hash_seed(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "vocab.py", (
+    script = write_script(tmp_path, "vocab.py", (
         "words = 'the quick brown fox jumps over the lazy dog'.split()\n"
         "print(list(set(words)))\n"
     ))  # fmt: skip
@@ -84,7 +72,7 @@ def test_a_hash_order_vocabulary_names_the_hash_seed(installed: Venv, tmp_path: 
 
 
 def test_a_dataloader_worker_whose_data_differs_is_named(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "workers.py", (
+    script = write_script(tmp_path, "workers.py", (
         "import os, torch\n"
         "from torch.utils.data import DataLoader, Dataset\n"
         "class Data(Dataset):\n"
@@ -110,7 +98,7 @@ def test_a_dataloader_worker_whose_data_differs_is_named(installed: Venv, tmp_pa
 
 
 def test_a_reproducible_script_is_not_explained(installed: Venv, tmp_path: Path) -> None:
-    script = write(tmp_path, "fine.py", "import torch\nprint(torch.randn(3).sum().item())\n")
+    script = write_script(tmp_path, "fine.py", "import torch\nprint(torch.randn(3).sum().item())\n")
     result = explain(installed, script)
     assert result.returncode == 0, describe(result)
     assert result.stdout.startswith("reproducible (2 runs") and "why:" not in result.stdout
@@ -165,7 +153,7 @@ except Exception as error:                        # no compiler here: not the tr
 def test_the_trace_copes_with_every_kind_of_operator_and_mode(
     installed: Venv, tmp_path: Path
 ) -> None:
-    script = write(tmp_path, "robust.py", ROBUST)
+    script = write_script(tmp_path, "robust.py", ROBUST)
     plain = check(installed.run(str(script), env=clean_env(AUTOSEED="3"), timeout=300))
     traces = tmp_path / "traces"
     traces.mkdir()

@@ -4,15 +4,13 @@ seeds derived from AUTOSEED, through real processes."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from conftest import Venv, check, clean_env, describe
+from conftest import SCRIPTS, Venv, check, clean_env, describe, torchrun
 
 pytestmark = pytest.mark.slow
 
-SCRIPTS = Path(__file__).parent / "scripts"
 UNCONTROLLED = ("tempfile",)
 
 
@@ -47,12 +45,21 @@ class TestFreshEntropy:
         for name in ("random.Random()", "default_rng()", "RandomState()", "torch.seed()"):
             assert runs[0][name] != runs[1][name], name
 
-    def test_verbose_names_each_request_with_its_line(self, installed: Venv) -> None:
+    def test_verbose_names_each_seed_call_once_with_its_line(self, installed: Venv) -> None:
         env = clean_env(AUTOSEED="1024", AUTOSEED_VERBOSE="1")
-        result = check(installed.run("-c", "import numpy as np\nnp.random.default_rng()", env=env))
-        assert re.search(r"numpy fresh entropy: derived seed \d+ at <string>:2", result.stderr), (
-            describe(result)
+        code = (
+            "import random, numpy as np, torch\n"
+            "np.random.default_rng()\n"
+            "for _ in range(3): random.seed(0)\n"
+            "torch.manual_seed(5); np.random.seed(6)\n"
         )
+        result = check(installed.run("-c", code, env=env))
+        err = result.stderr
+        assert re.search(r"numpy fresh entropy: derived seed \d+ at <string>:2\n", err), err
+        assert err.count("autoseed: random.seed: seeded with 0 at <string>:3\n") == 1, err
+        assert "autoseed: torch.manual_seed: seeded with 5 at <string>:4\n" in err, err
+        assert "autoseed: numpy.random.seed: seeded with 6 at <string>:4\n" in err, err
+        assert "autoseed: seeded torch with 1024; cudnn deterministic\n" in err, err
 
 
 class TestForkedChildren:
@@ -68,12 +75,7 @@ class TestForkedChildren:
 
 
 def torchrun_draws(venv: Venv, **env: str) -> list[str]:
-    result = check(
-        venv.run(
-            "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-            str(SCRIPTS / "rank_workers.py"), env=clean_env(**env), timeout=240,
-        )
-    )  # fmt: skip
+    result = torchrun(venv, "rank_workers.py", **env)
     lines = sorted(line for line in result.stdout.splitlines() if line.startswith("rank "))
     assert len(lines) == 10, describe(result)
     return lines
@@ -91,3 +93,18 @@ def test_ranks_share_the_model_not_the_augmentation(installed: Venv, seed_itself
             by_rank[line.split()[1]].update(line.split()[4:])
     assert len(by_rank["0"]) == len(by_rank["1"]) == 16, first
     assert not by_rank["0"] & by_rank["1"], "workers of different ranks drew the same numbers"
+
+
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_dataloader_workers_are_seeded_by_torch_alone(installed: Venv, start_method: str) -> None:
+    """No second seeding in a worker: torch gives each its seed, autoseed adds nothing."""
+    result = check(
+        installed.run(
+            str(SCRIPTS / "worker_generators.py"), start_method, "2",
+            env=clean_env(AUTOSEED="1024", AUTOSEED_VERBOSE="1"), timeout=240,
+        )
+    )  # fmt: skip
+    seeded = {line for line in result.stderr.splitlines() if "seeded random with" in line}
+    assert seeded == {"autoseed: seeded random with 1024"}, describe(result)
+    worker_seeds = [line for line in result.stderr.splitlines() if "worker.py" in line]
+    assert len(worker_seeds) == 6, describe(result)  # torch's own: random, torch, numpy, x2
