@@ -19,9 +19,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
-import random, sys
+import multiprocessing, random, sys
 import numpy
 line = [repr(random.random()), repr(numpy.random.rand())]
+line += [repr(random.Random().random()), repr(numpy.random.default_rng().random())]
+if __name__ == "__main__":  # two forked children, each with streams of its own
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    for index in range(2):
+        child = context.Process(target=lambda i=index: queue.put((i, random.random())))
+        child.start()
+        child.join()
+    line += [repr(queue.get()[1]) for _ in range(2)]
 try:
     import torch
 except ImportError:
@@ -69,10 +78,14 @@ def check_interpreter(python: str, wheel: Path, venv: Path) -> tuple[bool, str]:
     fired = "autoseed: seeded numpy with 7" in runs[0].stderr
     same = runs[0].stdout == runs[1].stdout
     differs = runs[0].stdout != runs[2].stdout
-    version = runs[0].stdout.split()[0]
+    version, *draws = runs[0].stdout.split()
+    # Globals, unseeded generators and each forked child: every stream its own.
+    distinct = len(set(draws)) == len(draws)
     libraries = "random, numpy" + (", torch" if has_torch else "")
-    ok = fired and same and differs
-    verdict = "ok" if ok else f"FAILED (fired={fired}, repeat={same}, seeds differ={differs})"
+    ok = fired and same and differs and distinct
+    verdict = "ok" if ok else (
+        f"FAILED (fired={fired}, repeat={same}, seeds differ={differs}, distinct={distinct})"
+    )
     return ok, f"Python {version} ({python}): {libraries}: {verdict}"
 
 
