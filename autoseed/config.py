@@ -39,6 +39,7 @@ GENERATORS_VARIABLE = "AUTOSEED_GENERATORS"
 NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 PYTEST_VARIABLE = "AUTOSEED_PYTEST"
 ADDRESSES_VARIABLE = "AUTOSEED_ADDRESSES"
+OVERRIDE_VARIABLE = "AUTOSEED_OVERRIDE"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
@@ -47,6 +48,7 @@ KNOWN_VARIABLES = (
     GENERATORS_VARIABLE,
     NUMPY_GENERATORS_VARIABLE,
     ADDRESSES_VARIABLE,
+    OVERRIDE_VARIABLE,
     PYTEST_VARIABLE,
     VERBOSE_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
@@ -138,6 +140,7 @@ class SeedPlan:
         "rank",
         "generators",
         "fixed_addresses",
+        "override",
         "per_test",
         "verbose",
         "reexec",
@@ -156,6 +159,7 @@ class SeedPlan:
         rank: "tuple[int, str] | None" = None,
         generators: bool = True,
         fixed_addresses: bool = False,
+        override: bool = False,
         per_test: bool = True,
         verbose: bool = False,
         reexec: bool = True,
@@ -172,6 +176,8 @@ class SeedPlan:
         self.generators = generators
         # Restart with address randomisation off, for id() order (AUTOSEED_ADDRESSES=fixed).
         self.fixed_addresses = fixed_addresses
+        # The script's explicit seeds follow AUTOSEED (AUTOSEED_OVERRIDE).
+        self.override = override
         self.per_test = per_test  # the pytest plugin reseeds each test (AUTOSEED_PYTEST)
         self.verbose = verbose
         self.reexec = reexec  # restart once so that this interpreter's own hash() is fixed
@@ -197,6 +203,12 @@ class SeedPlan:
             return self.seed
         return (self.seed + self.rank[0]) % (MAX_SEED + 1)
 
+    @property
+    def override_seed(self) -> int | None:
+        """The seed that the script's explicit seeds are derived from, when overridden: the
+        base seed (an offset the script adds itself, ``42 + rank``, is in its values)."""
+        return self.seed if self.override else None
+
     def source_of(self, variable: str) -> str:
         setting = self.settings.get(variable)
         return setting.source if setting else DEFAULT
@@ -213,6 +225,7 @@ class SeedPlan:
             RANK_OFFSET_VARIABLE: "1" if self.rank is not None else "0",
             GENERATORS_VARIABLE: "1" if self.generators else "0",
             ADDRESSES_VARIABLE: FIXED_WORD if self.fixed_addresses else RANDOM_SEED_WORD,
+            OVERRIDE_VARIABLE: "1" if self.override else "0",
             PYTEST_VARIABLE: "1" if self.per_test else "0",
             VERBOSE_VARIABLE: "1" if self.verbose else "0",
             HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else KEEP_WORD,
@@ -230,6 +243,7 @@ class SeedPlan:
             deterministic=self.deterministic,
             generators=self.generators,
             fixed_addresses=self.fixed_addresses,
+            override=self.override,
             per_test=self.per_test,
             verbose=self.verbose,
             reexec=self.reexec,
@@ -417,6 +431,7 @@ def resolve_config(
         NUMPY_GENERATORS_VARIABLE
     )
     addresses_setting = settings.get(ADDRESSES_VARIABLE)
+    override_setting = settings.get(OVERRIDE_VARIABLE)
     per_test_setting = settings.get(PYTEST_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
@@ -434,6 +449,7 @@ def resolve_config(
         rank=rank,
         generators=parse_flag(generators_setting) if generators_setting else True,
         fixed_addresses=parse_address_mode(addresses_setting) if addresses_setting else False,
+        override=parse_flag(override_setting) if override_setting else False,
         per_test=parse_flag(per_test_setting) if per_test_setting else True,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 AUTOSEED = "autoseed"  # seeded by autoseed itself
 EXPLICIT = "explicit"  # a value the code gave
 DERIVED = "derived"  # a request for fresh entropy, given a seed derived by autoseed
+OVERRIDDEN = "overridden"  # an explicit value replaced under AUTOSEED_OVERRIDE
 LEDGER_SUFFIX = ".seeds"
 KEPT_CALLS = 1000  # a script seeding in a loop keeps the first calls, and a count
 # Tools that reseed around every test on the user's behalf: their seeds are not the user's.
@@ -29,13 +30,16 @@ _PACKAGE_DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), ""
 class SeedCall:
     """One seeding call: the API, the value, where from, and whose (``origin``)."""
 
-    __slots__ = ("api", "value", "where", "origin")
+    __slots__ = ("api", "value", "where", "origin", "replaced")
 
-    def __init__(self, api: str, value: "Any", where: str, origin: str) -> None:
+    def __init__(
+        self, api: str, value: "Any", where: str, origin: str, replaced: "Any" = None
+    ) -> None:
         self.api = api
         self.value = value
         self.where = where
         self.origin = origin
+        self.replaced = replaced  # the code's own value, under AUTOSEED_OVERRIDE
 
     def line(self) -> str:
         return f"{self.api}\t{self.value}\t{self.where}\t{self.origin}"
@@ -85,15 +89,24 @@ def caller(skipped: "tuple[str, ...]" = ()) -> "tuple[str, int]":
     return "?", 0
 
 
+def autoseed_is_seeding() -> bool:
+    return bool(_autoseed_seeding)
+
+
 def record(
-    api: str, value: "Any", where: "tuple[str, int]", origin: str, library: str = ""
+    api: str,
+    value: "Any",
+    where: "tuple[str, int]",
+    origin: str,
+    library: str = "",
+    replaced: "Any" = None,
 ) -> None:
     """Add one call; ``library`` names the global generator it seeded, if it did."""
     global _dropped
     if _autoseed_seeding:
         origin = AUTOSEED
     filename, line = where
-    call = SeedCall(api, value, f"{filename}:{line}", origin)
+    call = SeedCall(api, value, f"{filename}:{line}", origin, replaced)
     if library:
         mark_seeded(library, filename)
     if len(_calls) < KEPT_CALLS:
@@ -104,7 +117,12 @@ def record(
         key = (api, str(value), call.where)
         if key not in _said:
             _said.add(key)
-            what = f"derived seed {value}" if origin == DERIVED else f"seeded with {value}"
+            if origin == DERIVED:
+                what = f"derived seed {value}"
+            elif origin == OVERRIDDEN:
+                what = f"{replaced} replaced by {value} (AUTOSEED_OVERRIDE)"
+            else:
+                what = f"seeded with {value}"
             warn(f"{api}: {what} at {call.where}")
     if TRACE_VARIABLE in os.environ:
         _write(call)

@@ -12,7 +12,12 @@ Which requests are answered (with ``AUTOSEED_GENERATORS`` on, the default):
 
 Left alone: requests made by the standard library for its own purposes (``tempfile``'s name
 sequence must stay unpredictable: jobs with one seed share ``/tmp``), and generators made
-before the library's first import was seeded. Explicit seeds are only recorded.
+before the library's first import was seeded.
+
+Explicit seeds are recorded, and kept, unless ``AUTOSEED_OVERRIDE`` is on: then each value the
+code gives becomes one derived from (``AUTOSEED``, value), so that a script's literal seeds
+follow ``AUTOSEED`` (``autoseed sweep``). A ``torch.Generator`` seeded by hand keeps its seed
+(its ``manual_seed`` is a method of a C type, and it is where scripts fix their data split).
 """
 
 import os
@@ -35,11 +40,53 @@ def _from_standard_library(filename: str) -> bool:
     return filename[len(_STANDARD_LIBRARY) :].split(os.sep, 1)[0] not in _INSTALLED
 
 
-def _derived_for(library: str, where: "tuple[str, int]", bits: int, derive: bool) -> "int | None":
+class _Policy:
+    """What the wrappers do with the calls they see; set by the plan in force."""
+
+    derive = True  # fresh-entropy requests get derived seeds (AUTOSEED_GENERATORS)
+    override_seed: "int | None" = None  # the AUTOSEED that explicit seeds follow, if overridden
+
+
+def configure(*, derive: bool, override_seed: "int | None") -> None:
+    _Policy.derive = derive
+    _Policy.override_seed = override_seed
+
+
+def _derived_for(library: str, where: "tuple[str, int]", bits: int) -> "int | None":
     """A derived seed for a request of fresh entropy from ``where``, or ``None`` to leave it."""
-    if not derive or _from_standard_library(where[0]):
+    if not _Policy.derive or _from_standard_library(where[0]):
         return None
     return streams.fresh_seed(library, bits)
+
+
+def _as_key(value: "Any") -> "Any":
+    """A seed value as data that prints the same in every process: ints stay ints (numpy's
+    too), sequences of ints become tuples."""
+    index = getattr(type(value), "__index__", None)
+    if index is not None and not isinstance(value, bool):
+        return index(value)
+    try:
+        return tuple(_as_key(item) for item in value)
+    except TypeError:
+        return value
+
+
+def overridden(value: "Any", override_seed: int) -> int:
+    """The seed that replaces the code's ``value`` under ``AUTOSEED_OVERRIDE``: a digest of
+    both, never a sum (``42 + 1`` under one AUTOSEED must not be ``42 + 0`` under the next)."""
+    return streams.derive(override_seed, "override", repr(_as_key(value)))
+
+
+def explicit_seed(api: str, value: "Any", where: "tuple[str, int]", library: str = "") -> "Any":
+    """The value an explicit seeding call goes on with: the code's own, recorded, or under
+    ``AUTOSEED_OVERRIDE`` one derived from it (autoseed's own calls are never replaced)."""
+    override_seed = _Policy.override_seed
+    if override_seed is None or ledger.autoseed_is_seeding() or _from_standard_library(where[0]):
+        ledger.record(api, value, where, ledger.EXPLICIT, library)
+        return value
+    replacement = overridden(value, override_seed)
+    ledger.record(api, replacement, where, ledger.OVERRIDDEN, library, replaced=value)
+    return replacement
 
 
 def _mark(wrapper: "Any", original: "Any") -> "Any":
@@ -68,7 +115,7 @@ def restore_random_as_code_seeded_it(module: "Any") -> bool:
     return True
 
 
-def wrap_random(module: "Any", derive: bool) -> None:
+def wrap_random(module: "Any") -> None:
     """``random.Random.seed`` (which ``Random()`` calls), and ``random.seed`` with it."""
     original = _unwrapped(module.Random.seed)
     skipped = (module.__file__ or "random.py",)
@@ -76,19 +123,14 @@ def wrap_random(module: "Any", derive: bool) -> None:
 
     def seed(self: "Any", a: "Any" = None, version: int = 2) -> None:
         where = ledger.caller(skipped)
-        origin = ledger.EXPLICIT
-        if a is None:
-            a = _derived_for("random", where, 32, derive)
-            origin = ledger.DERIVED
         global_one = self is instance
-        if a is not None and not _from_standard_library(where[0]):
-            ledger.record(
-                "random.seed" if global_one else "random.Random",
-                a,
-                where,
-                origin,
-                "random" if global_one else "",
-            )
+        api, library = ("random.seed", "random") if global_one else ("random.Random", "")
+        if a is not None:
+            a = explicit_seed(api, a, where, library)
+        else:
+            a = _derived_for("random", where, 32)
+            if a is not None:
+                ledger.record(api, a, where, ledger.DERIVED, library)
         original(self, a, version)
         if global_one and ledger.seeded_by_code_since_autoseed("random"):
             _random_state_after_code_seed[:] = [self.getstate()]
@@ -98,7 +140,7 @@ def wrap_random(module: "Any", derive: bool) -> None:
     module.seed = instance.seed
 
 
-def wrap_numpy(numpy_random: "Any", derive: bool) -> None:
+def wrap_numpy(numpy_random: "Any") -> None:
     """numpy's entropy source, and its seeding functions for the ledger."""
     bit_generator = getattr(numpy_random, "bit_generator", None)
     original_randbits = _unwrapped(getattr(bit_generator, "randbits", None))
@@ -107,7 +149,7 @@ def wrap_numpy(numpy_random: "Any", derive: bool) -> None:
         def randbits(bits: int) -> int:
             # Called from numpy's compiled code, so the next frame is the code that asked.
             where = ledger.caller()
-            derived = _derived_for("numpy", where, bits, derive)
+            derived = _derived_for("numpy", where, bits)
             if derived is None:
                 return int(original_randbits(bits))
             ledger.record("numpy fresh entropy", derived, where, ledger.DERIVED)
@@ -119,7 +161,7 @@ def wrap_numpy(numpy_random: "Any", derive: bool) -> None:
 
     def seed(seed: "Any" = None) -> None:
         if seed is not None:
-            ledger.record("numpy.random.seed", seed, ledger.caller(), ledger.EXPLICIT, "numpy")
+            seed = explicit_seed("numpy.random.seed", seed, ledger.caller(), "numpy")
         else:  # fresh entropy: randbits records the seed derived for it
             ledger.mark_seeded("numpy")
         original_seed(seed)
@@ -129,28 +171,60 @@ def wrap_numpy(numpy_random: "Any", derive: bool) -> None:
     original_rng = _unwrapped(numpy_random.default_rng)
 
     def default_rng(seed: "Any" = None) -> "Any":
-        if isinstance(seed, int):
-            ledger.record("numpy.random.default_rng", seed, ledger.caller(), ledger.EXPLICIT)
+        if seed is not None and not hasattr(seed, "random_raw") and not hasattr(seed, "spawn"):
+            # A number or numbers; a Generator, BitGenerator or SeedSequence passes through.
+            seed = explicit_seed("numpy.random.default_rng", seed, ledger.caller())
         return original_rng(seed)
 
     numpy_random.default_rng = _mark(default_rng, original_rng)
+    if _Policy.override_seed is not None:
+        for name in ("RandomState", "SeedSequence"):
+            original_class = _unwrapped(getattr(numpy_random, name))
+            setattr(
+                numpy_random, name, _overriding_subclass(original_class, f"numpy.random.{name}")
+            )
 
 
-def wrap_torch(torch: "Any", derive: bool) -> None:
+class _SameClassForChecks(type):
+    """The metaclass of a stand-in subclass: instances of the original class still pass
+    ``isinstance(x, numpy.random.RandomState)`` (the global generator, pickled ones)."""
+
+    def __instancecheck__(cls, instance: "Any") -> bool:
+        return isinstance(instance, cls.__wrapped__)  # type: ignore[attr-defined]
+
+    def __subclasscheck__(cls, subclass: "Any") -> bool:
+        return issubclass(subclass, cls.__wrapped__)  # type: ignore[attr-defined]
+
+
+def _overriding_subclass(original: "Any", api: str) -> "Any":
+    """``original`` (a class whose first argument is a seed) whose explicit seeds follow
+    ``AUTOSEED_OVERRIDE``: only under that opt-in does it stand in for the class."""
+
+    def __init__(self: "Any", seed: "Any" = None, *args: "Any", **kwargs: "Any") -> None:
+        if seed is not None and not hasattr(seed, "spawn"):
+            seed = explicit_seed(api, seed, ledger.caller())
+        original.__init__(self, seed, *args, **kwargs)
+
+    namespace = {"__init__": __init__, "__wrapped__": original, "__doc__": original.__doc__}
+    stand_in = _SameClassForChecks(original.__name__, (original,), namespace)
+    stand_in.__module__, stand_in.__qualname__ = original.__module__, original.__qualname__
+    return stand_in
+
+
+def wrap_torch(torch: "Any") -> None:
     """torch's seeding functions: ``manual_seed`` for the ledger, ``seed`` derived."""
     internal = (os.path.join("torch", "random.py"), os.path.join("cuda", "random.py"))
     original_manual_seed = _unwrapped(torch.random.manual_seed)
 
     def manual_seed(seed: "Any") -> "Any":
-        where = ledger.caller(internal)
-        ledger.record("torch.manual_seed", seed, where, ledger.EXPLICIT, "torch")
+        seed = explicit_seed("torch.manual_seed", seed, ledger.caller(internal), "torch")
         return original_manual_seed(seed)
 
     original_seed = _unwrapped(torch.random.seed)
 
     def seed() -> int:
         where = ledger.caller(internal)
-        derived = _derived_for("torch", where, 64, derive)
+        derived = _derived_for("torch", where, 64)
         if derived is None:
             return int(original_seed())
         ledger.record("torch.seed", derived, where, ledger.DERIVED, "torch")
@@ -201,7 +275,7 @@ def _recorded(api: str, original: "Any", internal: "tuple[str, ...]") -> "Any":
     def seeding(seed: "Any") -> "Any":
         where = ledger.caller()
         if not where[0].endswith(internal):  # torch.manual_seed's own fan-out to the devices
-            ledger.record(api, seed, where, ledger.EXPLICIT)
+            seed = explicit_seed(api, seed, where)
         return original(seed)
 
     return seeding

@@ -45,7 +45,7 @@ def seed_for_this_process(plan: SeedPlan) -> int | None:
 
 
 def seed_random(module: "Any", seed: int | None, plan: SeedPlan) -> str:
-    seedcalls.wrap_random(module, plan.generators)
+    seedcalls.wrap_random(module)
     module.seed(seed)
     # After random's import: random's own after-fork reseed (from the OS) must come first.
     streams.number_forked_children()
@@ -55,14 +55,14 @@ def seed_random(module: "Any", seed: int | None, plan: SeedPlan) -> str:
 def seed_numpy(module: "Any", seed: int | None, plan: SeedPlan) -> str:
     """``module`` is numpy.random: seed its legacy global generator; requests for fresh
     entropy (``default_rng()``, ``RandomState()``) get derived seeds unless switched off."""
-    seedcalls.wrap_numpy(module, plan.generators)
+    seedcalls.wrap_numpy(module)
     module.seed(seed)
     return "" if plan.generators else "unseeded generators left to the OS"
 
 
 def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
     if seed is not None:
-        seedcalls.wrap_torch(module, plan.generators)
+        seedcalls.wrap_torch(module)
         seedcalls.give_loader_workers_rank_streams(module, process_rank())
         # manual_seed covers every device lazily; manual_seed_all is the documented belt and
         # braces for CUDA and is safe (queued) before CUDA is initialised or without it, but

@@ -6,7 +6,7 @@ script sets itself afterwards still wins.
 
 import os
 
-from autoseed import hook, ledger, streams
+from autoseed import hook, ledger, seedcalls, streams
 from autoseed.config import (
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
@@ -166,6 +166,7 @@ def apply_plan(
     _plan = plan
     streams.set_process_seed(plan.effective_seed)
     ledger.set_verbose(plan.verbose)
+    seedcalls.configure(derive=plan.generators, override_seed=plan.override_seed)
     if not plan.active:
         return
     streams.reseed_forked_children_with(_reseed_forked_child)
