@@ -12,6 +12,8 @@ import signal
 import sys
 import textwrap
 from collections.abc import Sequence
+from importlib import util
+from typing import Any
 
 from autoseed import installer, launcher, verifier
 from autoseed.config import ConfigError
@@ -39,6 +41,16 @@ EXAMPLES = {
           autoseed verify --stderr -- python train.py    # a script that logs to stderr
         exit status: 0 reproducible, 1 not (or a run failed), 2 usage error,
           3 nothing compared (every compared output empty: no verdict)
+        """,
+    "sweep": """
+        examples:
+          autoseed sweep 0-9 -- python train.py            # 10 runs, AUTOSEED=0..9
+          autoseed sweep 1,5,7 -j 2 --out runs --metric 'accuracy: ([0-9.]+)' -- python train.py
+          autoseed sweep --count 5 --keep-seeds -- python train.py   # the script's own seeds
+          autoseed sweep 0-99 --backend ray --ray-address HOST:6379 -- python train.py
+          autoseed sweep --report runs --metric 'loss ([0-9.]+)' --json
+        exit status: 0 every run succeeded, 1 a run failed (or a metric never matched),
+          2 usage error
         """,
     "install": """
         examples:
@@ -122,6 +134,25 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the whole report as JSON")
     verify.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
 
+    sweep = _command(commands, "sweep", "run a command under many seeds and report the spread")
+    sweep.add_argument("seeds", nargs="?", metavar="SEEDS", help="e.g. 0-9, 1,5,7 or 0-3,10")
+    sweep.add_argument("--count", type=int, help="N seeds drawn at random (and recorded)")
+    sweep.add_argument("-j", "--jobs", type=int, help="runs at a time (default: the CPUs)")
+    sweep.add_argument("--out", default="autoseed-sweep", help="the sweep's folder")
+    sweep.add_argument(
+        "--metric", action="append", default=[], metavar="REGEX",
+        help="a value to collect: the last match of REGEX's one group in each run's stdout",
+    )  # fmt: skip
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local")
+    sweep.add_argument("--ray-address", help="the Ray cluster (default: RAY_ADDRESS, or local)")
+    sweep.add_argument(
+        "--keep-seeds", action="store_true",
+        help="leave the script's own seeds in charge (no AUTOSEED_OVERRIDE)",
+    )  # fmt: skip
+    sweep.add_argument("--report", metavar="DIR", help="summarise the sweep in DIR, run nothing")
+    sweep.add_argument("--plot", metavar="FILE.png", help="draw each metric per seed")
+    sweep.add_argument("--json", action="store_true", help="print the report as JSON")
+
     install = _command(commands, "install", "write autoseed.pth into a site directory")
     _add_location(install)
     install.add_argument(
@@ -143,7 +174,15 @@ def _command_after_dashes(parser: argparse.ArgumentParser, argv: list[str]) -> l
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if words[:1] == ["sweep"] and "--" in words:
+        # Options may follow SEEDS; the command is everything after --.
+        split = words.index("--")
+        words, command = words[:split], words[split + 1 :]
+    args = parser.parse_args(words)
+    if args.command == "sweep":
+        return _sweep(parser, args, command)
     if args.command == "status":
         report = build_status()
         if args.json:
@@ -218,6 +257,65 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return 128 + signal.SIGTERM
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: list[str]) -> int:
+    from pathlib import Path
+
+    from autoseed import sweep, sweep_report
+    from autoseed.seeding import environment_before_autoseed
+
+    if args.plot is not None and util.find_spec("matplotlib") is None:
+        parser.error("--plot needs matplotlib, which is not installed: pip install matplotlib")
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"-j {args.jobs}: give at least 1")
+    try:
+        sweep_report.compile_metrics(args.metric)
+        if args.report is not None:
+            if command or args.seeds or args.count:
+                parser.error("--report summarises a sweep's folder: give no SEEDS and no command")
+            return _report(sweep.load_sweep(Path(args.report)), args)
+        if not command:
+            parser.error("sweep: no command given; put it after --, e.g. -- python train.py")
+        if (args.seeds is None) == (args.count is None):
+            parser.error("sweep: give SEEDS (0-9, 1,5,7) or --count N, one of them")
+        seeds = sweep.parse_seeds(args.seeds) if args.seeds is not None else None
+        opened = sweep.open_sweep(Path(args.out), command, seeds, args.count, args.keep_seeds)
+        todo = opened.to_run()
+        skipped = len(opened.seeds) - len(todo)
+        if skipped:
+            warn(f"sweep: {skipped} of {len(opened.seeds)} seeds already done in {args.out}")
+        jobs = args.jobs or os.cpu_count() or 1
+        base = environment_before_autoseed()
+        if args.backend == "ray":
+            from autoseed.sweep_ray import run_ray
+
+            run_ray(opened, todo, jobs, base, args.ray_address)
+        else:
+            from autoseed.sweep_local import run_local
+
+            run_local(opened, todo, jobs, base)
+        return _report(opened, args)
+    except sweep.SweepError as error:
+        warn(f"sweep: {error}")
+        return 2
+    except KeyboardInterrupt:
+        warn(f"sweep: interrupted; finished runs are kept in {args.out}, run again to resume")
+        return 128 + signal.SIGINT
+
+
+def _report(swept: Any, args: argparse.Namespace) -> int:
+    from autoseed import sweep_report
+
+    report = sweep_report.build_report(swept, args.metric)
+    print(json.dumps(report, indent=2) if args.json else sweep_report.format_report(report))
+    for pattern, seeds in report["unmatched"].items():
+        runs = ", ".join(map(str, seeds))
+        warn(f"sweep: --metric {pattern!r} matched nothing in the stdout of seeds {runs}")
+    if args.plot is not None and report["metrics"]:
+        sweep_report.plot(report, args.plot)
+    failed = report["failed"] or report["unmatched"] or report["not_run"]
+    return 1 if failed else 0
 
 
 def _usage_error(command: str, error: ConfigError) -> int:

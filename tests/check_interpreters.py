@@ -83,8 +83,10 @@ def check_interpreter(python: str, wheel: Path, venv: Path) -> tuple[bool, str]:
     distinct = len(set(draws)) == len(draws)
     libraries = "random, numpy" + (", torch" if has_torch else "")
     ok = fired and same and differs and distinct
-    verdict = "ok" if ok else (
-        f"FAILED (fired={fired}, repeat={same}, seeds differ={differs}, distinct={distinct})"
+    verdict = (
+        "ok"
+        if ok
+        else (f"FAILED (fired={fired}, repeat={same}, seeds differ={differs}, distinct={distinct})")
     )
     return ok, f"Python {version} ({python}): {libraries}: {verdict}"
 

@@ -1,0 +1,225 @@
+"""`autoseed sweep`: the same untouched script under N seeds, through the installed command,
+on one machine and on a real local Ray cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Venv, check, clean_env, describe, run
+
+pytestmark = pytest.mark.slow
+
+# A legacy script with a hard-coded seed, as users bring them.
+TRAIN = """
+import random, sys
+import numpy as np
+random.seed(42)
+np.random.seed(42)
+print("loss", round(random.random() + np.random.rand(), 6))
+print("accuracy:", round(0.9 + random.random() / 10, 6))
+"""
+LOSS = r"loss ([0-9.]+)"
+ACCURACY = r"accuracy: ([0-9.]+)"
+
+
+def sweep(venv: Venv | Path, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    autoseed = venv.bin / "autoseed" if isinstance(venv, Venv) else venv
+    result = run([str(autoseed), "sweep", *args], env=clean_env(**env), cwd=cwd, timeout=600)
+    assert "Traceback" not in result.stderr, describe(result)
+    return result
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "train.py").write_text(TRAIN)
+    return tmp_path
+
+
+def command(venv: Venv) -> list[str]:
+    return ["--", str(venv.python), "train.py"]
+
+
+def test_each_seed_is_the_run_autoseed_gives_and_the_spread_is_reported(
+    installed: Venv, project: Path
+) -> None:
+    result = sweep(installed, project, "0-3", "-j", "2", "--out", "runs", "--metric", LOSS,
+                   "--metric", ACCURACY, "--json", *command(installed))  # fmt: skip
+    assert result.returncode == 0, describe(result)
+    report = json.loads(result.stdout)
+    by_seed = {run["seed"]: run for run in report["runs"]}
+    for seed in range(4):
+        seeded = clean_env(AUTOSEED=str(seed), AUTOSEED_OVERRIDE="1")
+        alone = check(installed.run("train.py", cwd=project, env=seeded))
+        assert (project / "runs" / f"seed-{seed}" / "stdout").read_text() == alone.stdout
+        assert by_seed[seed]["status"] == 0 and by_seed[seed]["seconds"] > 0
+    losses = [by_seed[seed]["metrics"][LOSS] for seed in range(4)]
+    assert len(set(losses)) == 4, "the script's literal seed followed AUTOSEED"
+    stats = report["metrics"][LOSS]
+    assert stats["n"] == 4 and stats["mean"] == pytest.approx(statistics.fmean(losses))
+    assert stats["std"] == pytest.approx(statistics.stdev(losses))
+    low, high = stats["ci95"]
+    half = 3.182 * statistics.stdev(losses) / 2  # t(0.975, 3 degrees) * s / sqrt(4)
+    assert (low, high) == pytest.approx((stats["mean"] - half, stats["mean"] + half))
+    assert "progress" not in result.stdout and "autoseed: sweep [" in result.stderr
+    table = sweep(installed, project, "--report", "runs", "--metric", LOSS)
+    assert table.returncode == 0 and "95% CI of the mean" in table.stdout, describe(table)
+
+
+def test_keep_seeds_leaves_the_script_in_charge(installed: Venv, project: Path) -> None:
+    result = sweep(installed, project, "1,5,7", "--keep-seeds", "--out", "kept", "--json",
+                   "--metric", LOSS, *command(installed))  # fmt: skip
+    losses = {run["metrics"][LOSS] for run in json.loads(result.stdout)["runs"]}
+    assert len(losses) == 1, "the script's own seed decides every run"
+
+
+def test_a_sweep_resumes_and_refuses_another_commands_folder(
+    installed: Venv, project: Path
+) -> None:
+    first = sweep(installed, project, "0-2", "--out", "runs", *command(installed))
+    assert first.returncode == 0, describe(first)
+    (project / "runs" / "seed-1" / "run.json").unlink()  # as if stopped before it ended
+    again = sweep(installed, project, "0-3", "--out", "runs", *command(installed))
+    assert "2 of 4 seeds already done in runs" in again.stderr, describe(again)
+    assert again.stderr.count("autoseed: sweep [") == 2, "seeds 1 and 3 ran again, only"
+    other = sweep(installed, project, "0-2", "--out", "runs", "--", str(installed.python), "x.py")
+    assert other.returncode == 2 and "holds the sweep of another command" in other.stderr
+
+
+def test_failed_runs_are_listed_not_averaged(installed: Venv, project: Path) -> None:
+    (project / "flaky.py").write_text(
+        "import os, sys\nprint('loss', os.environ['AUTOSEED'])\n"
+        "sys.exit(3 if os.environ['AUTOSEED'] == '2' else 0)\n"
+    )
+    result = sweep(installed, project, "0-3", "--out", "runs", "--metric", LOSS, "--json",
+                   "--", str(installed.python), "flaky.py")  # fmt: skip
+    assert result.returncode == 1, describe(result)
+    report = json.loads(result.stdout)
+    assert report["failed"] == [2] and report["metrics"][LOSS]["n"] == 3
+    assert report["metrics"][LOSS]["mean"] == pytest.approx((0 + 1 + 3) / 3)
+    rerun = sweep(installed, project, "0-3", "--out", "runs", "--", str(installed.python),
+                  "flaky.py")  # fmt: skip
+    assert "3 of 4 seeds already done" in rerun.stderr, "the failed run is run again"
+
+
+def test_drawn_seeds_are_recorded_and_taken_up_again(installed: Venv, project: Path) -> None:
+    first = sweep(installed, project, "--count", "3", "--out", "drawn", "--json",
+                  *command(installed))  # fmt: skip
+    seeds = [run["seed"] for run in json.loads(first.stdout)["runs"]]
+    assert len(set(seeds)) == 3
+    assert json.loads((project / "drawn" / "sweep.json").read_text())["seeds"] == seeds
+    again = sweep(installed, project, "--count", "3", "--out", "drawn", *command(installed))
+    assert "3 of 3 seeds already done" in again.stderr, describe(again)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["0-x"], "sweep: SEEDS '0-x' is not valid; expected seeds like 0-9"),
+        (["0-2", "--metric", "loss [0-9]+"], "has 0 groups; it needs exactly one"),
+        (["0-2", "--metric", "(a)(b)"], "has 2 groups; it needs exactly one"),
+        (["0-1", "--backend", "ray"], "--backend ray needs Ray, which is not installed here"),
+        (["9-3"], "the range '9-3' is empty"),
+    ],
+)
+def test_bad_input_is_one_clear_line(
+    installed: Venv, project: Path, args: list[str], line: str
+) -> None:
+    result = sweep(installed, project, *args, *command(installed))
+    assert result.returncode == 2 and line in result.stderr, describe(result)
+    assert len(result.stderr.strip().splitlines()) == 1 and not result.stdout, describe(result)
+
+
+def test_a_metric_that_never_matches_names_the_runs(installed: Venv, project: Path) -> None:
+    result = sweep(installed, project, "0-1", "--metric", r"f1 ([0-9.]+)", *command(installed))
+    assert result.returncode == 1, describe(result)
+    assert "--metric 'f1 ([0-9.]+)' matched nothing in the stdout of seeds 0, 1" in result.stderr
+
+
+def test_ctrl_c_keeps_what_finished_and_the_sweep_resumes(installed: Venv, project: Path) -> None:
+    (project / "slow.py").write_text(
+        "import os, time\ntime.sleep(0.2 if os.environ['AUTOSEED'] == '0' else 30)\nprint('ok')\n"
+    )
+    argv = [str(installed.bin / "autoseed"), "sweep", "0-2", "-j", "2", "--out", "runs",
+            "--", str(installed.python), "slow.py"]  # fmt: skip
+    process = subprocess.Popen(argv, cwd=project, env=clean_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (project / "runs" / "seed-0" / "run.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted; finished runs are kept in runs" in stderr and "Traceback" not in stderr
+    assert not (project / "runs" / "seed-1" / "run.json").exists()
+    finished = json.loads((project / "runs" / "seed-0" / "run.json").read_text())
+    assert finished["status"] == 0
+    leftover = run(["pgrep", "-f", f"{installed.python} slow.py"])
+    assert leftover.stdout == "", "the running commands were stopped"
+
+
+@pytest.mark.skipif(shutil.which("ray", path=str(Path(sys.executable).parent)) is None,
+                    reason="Ray is a test dependency; this interpreter lacks it")  # fmt: skip
+def test_the_ray_backend_gives_the_local_results(project: Path) -> None:
+    """A real local Ray cluster (`ray start --head`), driven from this test run's own `.venv`
+    (autoseed installed editable, with Ray)."""
+    bin_directory = Path(sys.executable).parent
+    autoseed, ray = bin_directory / "autoseed", bin_directory / "ray"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Ray's socket paths must stay under 108 bytes: a short folder of its own.
+    ray_temporary = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    env = clean_env(RAY_USAGE_STATS_ENABLED="0", RAY_TMPDIR=ray_temporary)
+    head = ["start", "--head", f"--port={port}", "--num-cpus=2", "--include-dashboard=false"]
+    started = run([str(ray), *head, "--disable-usage-stats"], env=env, timeout=180)
+    try:
+        assert started.returncode == 0, describe(started)
+        python = ["--", sys.executable, "train.py"]
+        local = sweep(autoseed, project, "0-3", "--out", "local", "--json", "--metric", LOSS,
+                      *python)  # fmt: skip
+        remote = sweep(autoseed, project, "0-3", "--out", "ray", "--json", "--metric", LOSS,
+                       "--backend", "ray", "--ray-address", f"127.0.0.1:{port}", *python,
+                       RAY_USAGE_STATS_ENABLED="0")  # fmt: skip
+        assert remote.returncode == 0, describe(remote)
+        for seed in range(4):
+            files = [project / where / f"seed-{seed}" / "stdout" for where in ("local", "ray")]
+            assert files[0].read_text() == files[1].read_text()
+        assert json.loads(remote.stdout)["metrics"] == json.loads(local.stdout)["metrics"]
+        record = json.loads((project / "ray" / "seed-0" / "run.json").read_text())
+        assert record["backend"] == "ray" and record["status"] == 0
+    finally:
+        run([str(ray), "stop", "--force"], env=env, timeout=120)
+        shutil.rmtree(ray_temporary, ignore_errors=True)
+
+
+def test_an_unreachable_ray_cluster_is_one_line(project: Path) -> None:
+    autoseed = Path(sys.executable).parent / "autoseed"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there once the probe closes
+    result = sweep(autoseed, project, "0-1", "--backend", "ray", "--ray-address",
+                   f"127.0.0.1:{port}", "--", sys.executable, "train.py")  # fmt: skip
+    assert result.returncode == 2, describe(result)
+    assert f"the Ray cluster at 127.0.0.1:{port} is not reachable" in result.stderr
+
+
+def test_plot_draws_each_metric(project: Path) -> None:
+    pytest.importorskip("matplotlib")
+    autoseed = Path(sys.executable).parent / "autoseed"
+    result = sweep(autoseed, project, "0-2", "--metric", LOSS, "--plot", "loss.png",
+                   "--", sys.executable, "train.py")  # fmt: skip
+    assert result.returncode == 0, describe(result)
+    assert (project / "loss.png").read_bytes().startswith(b"\x89PNG")
+    assert os.path.getsize(project / "loss.png") > 1000
