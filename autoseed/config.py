@@ -40,6 +40,7 @@ NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 PYTEST_VARIABLE = "AUTOSEED_PYTEST"
 ADDRESSES_VARIABLE = "AUTOSEED_ADDRESSES"
 OVERRIDE_VARIABLE = "AUTOSEED_OVERRIDE"
+RESUME_VARIABLE = "AUTOSEED_RESUME"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
@@ -49,6 +50,7 @@ KNOWN_VARIABLES = (
     NUMPY_GENERATORS_VARIABLE,
     ADDRESSES_VARIABLE,
     OVERRIDE_VARIABLE,
+    RESUME_VARIABLE,
     PYTEST_VARIABLE,
     VERBOSE_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
@@ -141,6 +143,7 @@ class SeedPlan:
         "generators",
         "fixed_addresses",
         "override",
+        "resume",
         "per_test",
         "verbose",
         "reexec",
@@ -160,6 +163,7 @@ class SeedPlan:
         generators: bool = True,
         fixed_addresses: bool = False,
         override: bool = False,
+        resume: bool = False,
         per_test: bool = True,
         verbose: bool = False,
         reexec: bool = True,
@@ -178,6 +182,8 @@ class SeedPlan:
         self.fixed_addresses = fixed_addresses
         # The script's explicit seeds follow AUTOSEED (AUTOSEED_OVERRIDE).
         self.override = override
+        # RNG states saved with each torch.save, restored at a resumed torch.load.
+        self.resume = resume
         self.per_test = per_test  # the pytest plugin reseeds each test (AUTOSEED_PYTEST)
         self.verbose = verbose
         self.reexec = reexec  # restart once so that this interpreter's own hash() is fixed
@@ -226,6 +232,7 @@ class SeedPlan:
             GENERATORS_VARIABLE: "1" if self.generators else "0",
             ADDRESSES_VARIABLE: FIXED_WORD if self.fixed_addresses else RANDOM_SEED_WORD,
             OVERRIDE_VARIABLE: "1" if self.override else "0",
+            RESUME_VARIABLE: "1" if self.resume else "0",
             PYTEST_VARIABLE: "1" if self.per_test else "0",
             VERBOSE_VARIABLE: "1" if self.verbose else "0",
             HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else KEEP_WORD,
@@ -244,6 +251,7 @@ class SeedPlan:
             generators=self.generators,
             fixed_addresses=self.fixed_addresses,
             override=self.override,
+            resume=self.resume,
             per_test=self.per_test,
             verbose=self.verbose,
             reexec=self.reexec,
@@ -432,6 +440,7 @@ def resolve_config(
     )
     addresses_setting = settings.get(ADDRESSES_VARIABLE)
     override_setting = settings.get(OVERRIDE_VARIABLE)
+    resume_setting = settings.get(RESUME_VARIABLE)
     per_test_setting = settings.get(PYTEST_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
@@ -450,6 +459,7 @@ def resolve_config(
         generators=parse_flag(generators_setting) if generators_setting else True,
         fixed_addresses=parse_address_mode(addresses_setting) if addresses_setting else False,
         override=parse_flag(override_setting) if override_setting else False,
+        resume=parse_flag(resume_setting) if resume_setting else False,
         per_test=parse_flag(per_test_setting) if per_test_setting else True,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,

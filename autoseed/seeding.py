@@ -173,6 +173,12 @@ def apply_plan(
     if plan.seed is not None and not _spawn_watched:
         _spawn_watched.append(True)  # once per process: plans come and go, the numbering stays
         hook.when_imported("multiprocessing.spawn", _number_spawned_children)
+    if plan.resume and plan.seed is not None and not _checkpoints_watched:
+        _checkpoints_watched.append(plan)  # once per process, with the plan it started with
+        hook.when_imported("torch", _watch_checkpoints)
+        for module_name in ("lightning.fabric.plugins.io.torch_io",
+                            "lightning_fabric.plugins.io.torch_io"):  # fmt: skip
+            hook.when_imported(module_name, _watch_lightning)
     settings = plan.exported_environment()
     exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
     if _environment_before_export is None:
@@ -227,6 +233,27 @@ def reseed_everything(plan: SeedPlan, *, keep_code_seeds: bool = False) -> None:
 
 
 _spawn_watched: "list[bool]" = []
+
+
+_checkpoints_watched: "list[SeedPlan]" = []
+
+
+def _watch_checkpoints(torch: "ModuleType") -> None:
+    try:
+        from autoseed.resume import watch_checkpoints
+
+        watch_checkpoints(torch, _checkpoints_watched[0])
+    except Exception as exc:  # runs inside the user's import of torch: report, never raise
+        warn(f"could not watch torch.save and torch.load: {type(exc).__name__}: {exc}")
+
+
+def _watch_lightning(torch_io: "ModuleType") -> None:
+    try:
+        from autoseed.resume import watch_lightning
+
+        watch_lightning(torch_io, _checkpoints_watched[0])
+    except Exception as exc:  # runs inside the user's import of Lightning: report, never raise
+        warn(f"could not watch Lightning's checkpoints: {type(exc).__name__}: {exc}")
 
 
 def _number_spawned_children(spawn: "ModuleType") -> None:

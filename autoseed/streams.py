@@ -83,6 +83,31 @@ def current_seed() -> "int | None":
     return None if _process_seed is None else in_this_process(_process_seed)
 
 
+def capture() -> "dict[str, object]":
+    """The counts that make this process's next derived seeds: for a checkpoint's record."""
+    with _lock:
+        return {
+            "fork_path": [list(step) for step in _fork_path],
+            "forks": _forks,
+            "spawns": _spawns,
+            "counters": dict(_counters),
+            "counted_for": _counted_for,
+        }
+
+
+def restore(saved: "dict[str, Any]") -> None:
+    """Take up the counts a checkpoint's record saved (a resumed run continues its streams)."""
+    global _fork_path, _forks, _spawns, _counted_for
+    if not saved:
+        return
+    with _lock:
+        _fork_path = tuple((str(how), int(index)) for how, index in saved["fork_path"])
+        _forks, _spawns = int(saved["forks"]), int(saved["spawns"])
+        _counters.clear()
+        _counters.update({str(key): int(value) for key, value in saved["counters"].items()})
+        _counted_for = saved["counted_for"]
+
+
 def fresh_seed(library: str, bits: int = 32) -> "int | None":
     """The seed for the next request of fresh entropy from ``library``, or ``None``."""
     global _counted_for

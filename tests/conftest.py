@@ -105,12 +105,12 @@ def check(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProce
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
-def torchrun(venv: Venv, script: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """``scripts/<script>`` under torchrun with 2 ranks on this machine, checked."""
+def torchrun(venv: Venv, script: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``scripts/<script> args`` under torchrun with 2 ranks on this machine, checked."""
     return check(
         venv.run(
             "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-            str(SCRIPTS / script), env=clean_env(**env), timeout=240,
+            str(SCRIPTS / script), *args, env=clean_env(**env), timeout=240,
         )
     )  # fmt: skip
 

@@ -1,0 +1,183 @@
+"""``AUTOSEED_RESUME=1``: a run resumed from its checkpoint continues the random streams it
+saved, with no code change.
+
+At ``torch.save(obj, path)`` this process's random state (``autoseed/rngstate.py``) is written
+next to the checkpoint, one record per rank (``path.autoseed-rng.rank0.json``); the checkpoint
+itself is byte for byte what the script saved. At ``torch.load(path)`` the record for this
+rank is read and the states restored as the load returns, once per process, and only in a
+process that has not saved a checkpoint itself: that is a resume. A run that never stops loads
+nothing before it saves, or loads after it saved (the best model, for a final evaluation), and
+is unchanged. A record made under another seed, other settings or another world size restores
+nothing, and says so in one line; a checkpoint without a record is said under
+``AUTOSEED_VERBOSE``.
+
+Lightning writes its checkpoints through fsspec, to a buffer: its ``TorchCheckpointIO``, which
+does know the path, gets the same treatment (``Trainer.fit(ckpt_path=...)`` resumes).
+
+Limits: a checkpoint written to a buffer or an open file by the script itself has no path to
+put a record next to; a resume in the middle of an epoch needs the sampler's position, which
+autoseed does not track.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from autoseed import rngstate
+from autoseed.config import RANK_VARIABLES, SeedPlan
+from autoseed.names import say_once, warn
+
+RECORD_FORMAT = 1
+WORLD_SIZE_VARIABLES = ("WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+
+_state = {"saved": False, "restored": False}
+
+
+def _rank() -> int:
+    for variable in RANK_VARIABLES:
+        word = os.environ.get(variable, "").strip()
+        if word.isdigit():
+            return int(word)
+    return 0
+
+
+def _world_size() -> int:
+    for variable in WORLD_SIZE_VARIABLES:
+        word = os.environ.get(variable, "").strip()
+        if word.isdigit():
+            return int(word)
+    return 1
+
+
+def record_path(checkpoint: str | os.PathLike[str]) -> str:
+    """Where the record of ``checkpoint`` for this rank lives: ranks never collide."""
+    return f"{os.fspath(checkpoint)}.autoseed-rng.rank{_rank()}.json"
+
+
+def _identity(plan: SeedPlan) -> dict[str, Any]:
+    """What must match for a record to belong to this run."""
+    return {
+        "seed": plan.seed,
+        "effective_seed": plan.effective_seed,
+        "generators": plan.generators,
+        "override": plan.override,
+        "world_size": _world_size(),
+    }
+
+
+def save_record(checkpoint: str | os.PathLike[str], plan: SeedPlan) -> None:
+    record = {"format": RECORD_FORMAT, **_identity(plan), "state": rngstate.capture()}
+    path = record_path(checkpoint)
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(record, file)
+    os.replace(temporary, path)
+    _state["saved"] = True
+
+
+def restore_record(checkpoint: str | os.PathLike[str], plan: SeedPlan) -> None:
+    """Restore the states saved with ``checkpoint``, if this load is a resume."""
+    path = record_path(checkpoint)
+    if _state["saved"] or _state["restored"]:
+        if plan.verbose:
+            why = "restored once already" if _state["restored"] else "saved a checkpoint"
+            warn(f"resume: {os.fspath(checkpoint)} loaded; nothing restored: this process {why}")
+        return
+    try:
+        with open(path, encoding="utf-8") as file:
+            record = json.load(file)
+    except FileNotFoundError:
+        if plan.verbose:
+            warn(f"resume: no RNG record next to {os.fspath(checkpoint)}: nothing restored")
+        return
+    except (OSError, ValueError) as error:
+        say_once(f"resume: the RNG record {path} cannot be read ({error}): nothing restored")
+        return
+    expected = _identity(plan)
+    differing = [
+        f"{key} {record.get(key)!r} there, {value!r} here"
+        for key, value in expected.items()
+        if record.get(key) != value
+    ]
+    if record.get("format") != RECORD_FORMAT or differing:
+        say_once(
+            f"resume: the RNG record {path} belongs to another run ("
+            f"{'; '.join(differing) or 'another format'}): nothing restored"
+        )
+        return
+    restored = rngstate.restore(record["state"])
+    _state["restored"] = True
+    if plan.verbose:
+        warn(f"resume: restored {', '.join(restored)} as saved with {os.fspath(checkpoint)}")
+
+
+def _path_of(value: Any) -> str | os.PathLike[str] | None:
+    return value if isinstance(value, str | os.PathLike) else None
+
+
+def watch_checkpoints(torch: Any, plan: SeedPlan) -> None:
+    """Wrap ``torch.save`` and ``torch.load`` (once per process)."""
+    original_save = getattr(torch.save, "__wrapped__", torch.save)
+    original_load = getattr(torch.load, "__wrapped__", torch.load)
+
+    def save(obj: Any, f: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original_save(obj, f, *args, **kwargs)
+        path = _path_of(f)
+        if path is not None:
+            _never_raise(save_record, path, plan)
+        return result
+
+    def load(f: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original_load(f, *args, **kwargs)
+        path = _path_of(f)
+        if path is not None:
+            _never_raise(restore_record, path, plan)
+        return result
+
+    for wrapper, original in ((save, original_save), (load, original_load)):
+        for attribute in ("__doc__", "__name__", "__module__"):
+            setattr(wrapper, attribute, getattr(original, attribute))
+        setattr(wrapper, "__wrapped__", original)  # noqa: B010 - mypy knows no such attribute
+    torch.save, torch.load = save, load
+
+
+def watch_lightning(torch_io: Any, plan: SeedPlan) -> None:
+    """Lightning's ``TorchCheckpointIO``: a record next to each checkpoint path it writes, and
+    the states restored when it loads one (remote fsspec paths are left alone)."""
+    checkpoint_io = torch_io.TorchCheckpointIO
+    original_save = getattr(checkpoint_io.save_checkpoint, "__wrapped__", None)
+    original_save = original_save or checkpoint_io.save_checkpoint
+    original_load = getattr(checkpoint_io.load_checkpoint, "__wrapped__", None)
+    original_load = original_load or checkpoint_io.load_checkpoint
+
+    def save_checkpoint(self: Any, checkpoint: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original_save(self, checkpoint, path, *args, **kwargs)
+        if _local(path):
+            _never_raise(save_record, path, plan)
+        return result
+
+    def load_checkpoint(self: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original_load(self, path, *args, **kwargs)
+        if _local(path):
+            _never_raise(restore_record, path, plan)
+        return result
+
+    for wrapper, original in ((save_checkpoint, original_save), (load_checkpoint, original_load)):
+        setattr(wrapper, "__wrapped__", original)  # noqa: B010 - mypy knows no such attribute
+        wrapper.__doc__ = original.__doc__
+    checkpoint_io.save_checkpoint = save_checkpoint
+    checkpoint_io.load_checkpoint = load_checkpoint
+
+
+def _local(path: Any) -> bool:
+    text = os.fspath(path) if isinstance(path, str | os.PathLike) else ""
+    return bool(text) and ("://" not in text or text.startswith("file://"))
+
+
+def _never_raise(action: Any, path: str | os.PathLike[str], plan: SeedPlan) -> None:
+    try:
+        action(path, plan)
+    except Exception as exc:  # inside the script's own save or load: report, never raise
+        warn(f"resume: {type(exc).__name__}: {exc}")

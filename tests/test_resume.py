@@ -1,0 +1,117 @@
+"""AUTOSEED_RESUME=1: a run resumed from its checkpoint ends where the run that never stopped
+ends, through real processes (a training loop with dropout and a shuffled DataLoader whose
+workers draw from random, numpy and torch)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SCRIPTS, Venv, check, clean_env, describe, run, torchrun
+
+pytestmark = pytest.mark.slow
+
+RESUME = {"AUTOSEED": "7", "AUTOSEED_RESUME": "1"}
+
+
+def train(venv: Venv, directory: Path, *resume_from: str, **env: str) -> str:
+    directory.mkdir(exist_ok=True)
+    result = check(venv.run(str(SCRIPTS / "resume_train.py"), str(directory), *resume_from,
+                            env=clean_env(**env), timeout=240))  # fmt: skip
+    (digest,) = re.findall(r"rank 0 digest (\w+)", result.stdout)
+    return digest
+
+
+def test_a_resumed_run_ends_as_the_uninterrupted_one(installed: Venv, tmp_path: Path) -> None:
+    uninterrupted = train(installed, tmp_path / "with", **RESUME)
+    assert train(installed, tmp_path / "without", AUTOSEED="7") == uninterrupted, (
+        "with the switch on, a run that never stops is unchanged"
+    )
+    for epoch in ("0", "1", "2"):
+        assert train(installed, tmp_path / "with", epoch, **RESUME) == uninterrupted, epoch
+    # Without the switch the same resume ends elsewhere: the streams start over.
+    assert train(installed, tmp_path / "without", "1", AUTOSEED="7") != uninterrupted
+
+
+def test_the_checkpoint_is_what_the_script_saved(installed: Venv, tmp_path: Path) -> None:
+    train(installed, tmp_path / "with", **RESUME)
+    train(installed, tmp_path / "without", AUTOSEED="7")
+    saved = tmp_path / "with" / "epoch3.rank0.pt"
+    assert saved.read_bytes() == (tmp_path / "without" / "epoch3.rank0.pt").read_bytes()
+    code = (
+        "import sys, torch\n"
+        "state = torch.load(sys.argv[1], weights_only=True)\n"
+        "print(sorted(state), sorted(state['model']))\n"
+    )
+    loaded = check(installed.run("-c", code, str(saved), env=clean_env()))
+    assert loaded.stdout.startswith("['model', 'optimizer'] ['0.bias', '0.weight'"), loaded.stdout
+    record = json.loads((tmp_path / "with" / "epoch3.rank0.pt.autoseed-rng.rank0.json").read_text())
+    assert record["seed"] == 7 and set(record["state"]) >= {"random", "numpy", "torch", "streams"}
+
+
+def test_another_runs_record_restores_nothing_and_says_so(installed: Venv, tmp_path: Path) -> None:
+    train(installed, tmp_path / "run", **RESUME)
+    result = check(installed.run(str(SCRIPTS / "resume_train.py"), str(tmp_path / "run"), "1",
+                                 env=clean_env(AUTOSEED="8", AUTOSEED_RESUME="1")))  # fmt: skip
+    assert result.stderr.count("belongs to another run (seed 7 there, 8 here") == 1, describe(
+        result
+    )
+    (tmp_path / "run" / "epoch1.rank0.pt.autoseed-rng.rank0.json").unlink()
+    verbose = check(installed.run(str(SCRIPTS / "resume_train.py"), str(tmp_path / "run"), "1",
+                                  env=clean_env(**RESUME, AUTOSEED_VERBOSE="1")))  # fmt: skip
+    assert "resume: no RNG record next to" in verbose.stderr, describe(verbose)
+
+
+def test_a_load_after_a_save_is_not_a_resume(installed: Venv, tmp_path: Path) -> None:
+    code = (
+        "import random, sys, torch\n"
+        "torch.save({'w': torch.ones(2)}, sys.argv[1])\n"
+        "before = torch.rand(1).item()\n"
+        "torch.load(sys.argv[1])  # the best model, for a final evaluation\n"
+        "print(before != torch.rand(1).item())\n"
+    )
+    path = str(tmp_path / "best.pt")
+    result = check(installed.run("-c", code, path, env=clean_env(**RESUME, AUTOSEED_VERBOSE="1")))
+    assert result.stdout == "True\n", describe(result)
+    assert "nothing restored: this process saved a checkpoint" in result.stderr, describe(result)
+
+
+def test_each_rank_resumes_its_own_streams(installed: Venv, tmp_path: Path) -> None:
+    def digests(*resume_from: str) -> list[str]:
+        env = {**RESUME}
+        result = torchrun(installed, "resume_train.py", str(tmp_path), *resume_from, **env)
+        found = sorted(re.findall(r"rank \d digest \w+", result.stdout))
+        assert len(found) == 2, describe(result)
+        return found
+
+    uninterrupted = digests()
+    assert uninterrupted[0].split()[-1] != uninterrupted[1].split()[-1], "ranks' workers differ"
+    records = sorted(path.name for path in tmp_path.glob("epoch1.*.json"))
+    assert records == ["epoch1.rank0.pt.autoseed-rng.rank0.json",
+                       "epoch1.rank1.pt.autoseed-rng.rank1.json"]  # fmt: skip
+    assert digests("1") == uninterrupted
+
+
+def test_a_lightning_trainer_resumes_from_its_checkpoint(tmp_path: Path) -> None:
+    """A real Lightning Trainer (from this test run's own `.venv`, where Lightning is a test
+    dependency): `Trainer.fit(ckpt_path=...)` ends where the uninterrupted fit ends."""
+    pytest.importorskip("lightning")
+    script = str(SCRIPTS / "resume_lightning.py")
+
+    def fit(directory: Path, *checkpoint: str, **env: str) -> str:
+        result = run([sys.executable, script, str(directory), *checkpoint],
+                     env=clean_env(**env), cwd=tmp_path, timeout=300)  # fmt: skip
+        assert result.returncode == 0, describe(result)
+        (digest,) = re.findall(r"digest (\w+)", result.stdout)
+        return digest
+
+    uninterrupted = fit(tmp_path / "with", **RESUME)
+    resumed = fit(tmp_path / "with", str(tmp_path / "with" / "epoch=1.ckpt"), **RESUME)
+    assert resumed == uninterrupted
+    assert fit(tmp_path / "without", AUTOSEED="7") == uninterrupted
+    without = fit(tmp_path / "without", str(tmp_path / "without" / "epoch=1.ckpt"), AUTOSEED="7")
+    assert without != uninterrupted, "without the switch the resumed fit ends elsewhere"
