@@ -13,18 +13,17 @@ DIFF_LINES = 12
 OWN_LINE_PREFIX = b"autoseed: "
 NOTHING_COMPARED = "nothing compared"
 
-# When the last run started (wall clock): each run starts in a later second than the one
-# before, so that a script seeding from the clock in whole seconds can never repeat by luck.
-_last_start: float | None = None
+# When the last run ended (wall clock): each run starts in a later second than the one in
+# which the run before it ended, so that no two runs read the clock in the same second, and a
+# script seeding from the clock in whole seconds can never repeat by luck.
+_last_end: float | None = None
 
 
 def _start_in_a_new_second() -> None:
-    global _last_start
-    if _last_start is not None:
-        wait = int(_last_start) + 1 - time.time()
+    if _last_end is not None:
+        wait = int(_last_end) + 1 - time.time()
         if wait > 0:
             time.sleep(wait)
-    _last_start = time.time()
 
 
 def without_own_lines(stderr: bytes) -> bytes:
@@ -71,6 +70,7 @@ def run_once(
 ) -> RunOutcome:
     """One run; its stdout (and stderr without autoseed's lines, ``with_stderr``) and each
     ``compare`` file are kept for comparison."""
+    global _last_end
     _start_in_a_new_second()
     sys.stderr.write(f"autoseed: verify: {label}...")
     sys.stderr.flush()
@@ -90,6 +90,7 @@ def run_once(
         stop(process)
         raise
     seconds = time.monotonic() - start
+    _last_end = time.time()
     sys.stderr.write(f" {seconds:.1f}s\n")
     outputs: dict[str, bytes | None] = {"stdout": stdout}
     if with_stderr:

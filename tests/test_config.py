@@ -208,6 +208,8 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
         "AUTOSEED_RANK_OFFSET": "0",
         "AUTOSEED_GENERATORS": "1",
         "AUTOSEED_ADDRESSES": "random",
+        "AUTOSEED_OVERRIDE": "0",
+        "AUTOSEED_RESUME": "0",
         "AUTOSEED_PYTEST": "1",
         "AUTOSEED_VERBOSE": "1",
         "AUTOSEED_HASHSEED": "reexec",
