@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import Venv, check, clean_env, describe
+from conftest import Venv, check, clean_env, describe, run
 
 pytestmark = pytest.mark.slow
 
@@ -66,3 +67,25 @@ def test_each_replacement_is_said_once_with_its_line(installed: Venv, tmp_path: 
     assert {"random.seed", "numpy.random.seed", "torch.manual_seed", "numpy.random.default_rng",
             "numpy.random.RandomState", "random.Random", "numpy.random.SeedSequence",
             "torch.cuda.manual_seed_all"} <= apis, apis  # fmt: skip
+
+
+def test_lightning_seed_everything_follows_autoseed(tmp_path: Path) -> None:
+    """Through the calls it makes: Lightning's seed_everything(42), from this test run's own
+    `.venv` (Lightning is a test dependency)."""
+    pytest.importorskip("lightning")
+    code = (
+        "import random, numpy as np, torch, lightning\n"
+        "lightning.seed_everything(42)\n"
+        "print(random.random(), np.random.rand(), torch.rand(1).item())\n"
+    )
+
+    def draws(**env: str) -> str:
+        result = run([sys.executable, "-c", code], env=clean_env(**env), cwd=tmp_path)
+        assert result.returncode == 0, describe(result)
+        return result.stdout
+
+    own = draws()
+    first = draws(AUTOSEED="1", AUTOSEED_OVERRIDE="1")
+    assert draws(AUTOSEED="1", AUTOSEED_OVERRIDE="1") == first
+    assert first != own and draws(AUTOSEED="2", AUTOSEED_OVERRIDE="1") != first
+    assert draws(AUTOSEED="1") == own, "without the switch Lightning's seed wins"
