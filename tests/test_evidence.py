@@ -80,10 +80,13 @@ def test_the_ledger_names_the_seed_call_and_the_clock(installed: Venv, tmp_path:
 
 def test_lines_in_another_order_are_named_as_such(installed: Venv, tmp_path: Path) -> None:
     script = write_script(tmp_path, "threads.py", (
-        "import random, threading, time\n"
+        "import random, sys, threading, time\n"
         "def work(index):\n"
         "    time.sleep(random.SystemRandom().random() / 50)\n"
-        "    print(f'worker {index} done', flush=True)\n"
+        "    # One write per line: print() writes the text and the newline apart, and threads\n"
+        "    # can then interleave within a line, which is another difference.\n"
+        "    sys.stdout.write(f'worker {index} done\\n')\n"
+        "    sys.stdout.flush()\n"
         "threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]\n"
         "for thread in threads: thread.start()\n"
         "for thread in threads: thread.join()\n"
