@@ -28,6 +28,7 @@ from typing import Any
 from autoseed import rngstate
 from autoseed.config import RANK_VARIABLES, SeedPlan
 from autoseed.names import say_once, warn
+from autoseed.seeders import launcher_number
 
 RECORD_FORMAT = 1
 WORLD_SIZE_VARIABLES = ("WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
@@ -36,19 +37,11 @@ _state = {"saved": False, "restored": False}
 
 
 def _rank() -> int:
-    for variable in RANK_VARIABLES:
-        word = os.environ.get(variable, "").strip()
-        if word.isdigit():
-            return int(word)
-    return 0
+    return launcher_number(RANK_VARIABLES) or 0
 
 
 def _world_size() -> int:
-    for variable in WORLD_SIZE_VARIABLES:
-        word = os.environ.get(variable, "").strip()
-        if word.isdigit():
-            return int(word)
-    return 1
+    return launcher_number(WORLD_SIZE_VARIABLES) or 1
 
 
 def record_path(checkpoint: str | os.PathLike[str]) -> str:

@@ -82,7 +82,12 @@ def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
 
 def process_rank() -> int | None:
     """This process's global rank from the launcher's variables, or ``None`` outside a job."""
-    for variable in RANK_VARIABLES:
+    return launcher_number(RANK_VARIABLES)
+
+
+def launcher_number(variables: "tuple[str, ...]") -> int | None:
+    """The first of ``variables`` (a launcher's rank or world size) that holds a number."""
+    for variable in variables:
         word = os.environ.get(variable, "").strip()
         if word.isascii() and word.isdigit() and len(word) <= 10:
             return int(word)
