@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from autoseed.names import TRACE_VARIABLE
+from autoseed.seedcalls import mark_wrapper
 
 READS_SUFFIX = ".reads"
 # (module, attribute) pairs wrapped at start; the modules imported later are wrapped at import.
@@ -33,10 +34,7 @@ def _wrapped(source: str, original: Any) -> Any:
         _record(source, sys._getframe(1))
         return original(*args, **kwargs)
 
-    reading.__wrapped__ = original  # type: ignore[attr-defined]
-    reading.__doc__ = original.__doc__
-    reading.__name__ = getattr(original, "__name__", source)
-    return reading
+    return mark_wrapper(reading, original)
 
 
 def _record(source: str, frame: Any) -> None:

@@ -28,6 +28,7 @@ from typing import Any
 from autoseed import rngstate
 from autoseed.config import RANK_VARIABLES, SeedPlan
 from autoseed.names import say_once, warn
+from autoseed.seedcalls import mark_wrapper, original_of
 from autoseed.seeders import launcher_number
 
 RECORD_FORMAT = 1
@@ -106,62 +107,37 @@ def restore_record(checkpoint: str | os.PathLike[str], plan: SeedPlan) -> None:
         warn(f"resume: restored {', '.join(restored)} as saved with {os.fspath(checkpoint)}")
 
 
-def _path_of(value: Any) -> str | os.PathLike[str] | None:
-    return value if isinstance(value, str | os.PathLike) else None
-
-
 def watch_checkpoints(torch: Any, plan: SeedPlan) -> None:
-    """Wrap ``torch.save`` and ``torch.load`` (once per process)."""
-    original_save = getattr(torch.save, "__wrapped__", torch.save)
-    original_load = getattr(torch.load, "__wrapped__", torch.load)
-
-    def save(obj: Any, f: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original_save(obj, f, *args, **kwargs)
-        path = _path_of(f)
-        if path is not None:
-            _never_raise(save_record, path, plan)
-        return result
-
-    def load(f: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original_load(f, *args, **kwargs)
-        path = _path_of(f)
-        if path is not None:
-            _never_raise(restore_record, path, plan)
-        return result
-
-    for wrapper, original in ((save, original_save), (load, original_load)):
-        for attribute in ("__doc__", "__name__", "__module__"):
-            setattr(wrapper, attribute, getattr(original, attribute))
-        setattr(wrapper, "__wrapped__", original)  # noqa: B010 - mypy knows no such attribute
-    torch.save, torch.load = save, load
+    """Wrap ``torch.save(obj, f)`` and ``torch.load(f)`` (once per process)."""
+    torch.save = _then(torch.save, save_record, plan, 1, "f")
+    torch.load = _then(torch.load, restore_record, plan, 0, "f")
 
 
 def watch_lightning(torch_io: Any, plan: SeedPlan) -> None:
     """Lightning's ``TorchCheckpointIO``: a record next to each checkpoint path it writes, and
     the states restored when it loads one (remote fsspec paths are left alone)."""
     checkpoint_io = torch_io.TorchCheckpointIO
-    original_save = getattr(checkpoint_io.save_checkpoint, "__wrapped__", None)
-    original_save = original_save or checkpoint_io.save_checkpoint
-    original_load = getattr(checkpoint_io.load_checkpoint, "__wrapped__", None)
-    original_load = original_load or checkpoint_io.load_checkpoint
+    checkpoint_io.save_checkpoint = _then(
+        checkpoint_io.save_checkpoint, save_record, plan, 2, "path"
+    )
+    checkpoint_io.load_checkpoint = _then(
+        checkpoint_io.load_checkpoint, restore_record, plan, 1, "path"
+    )
 
-    def save_checkpoint(self: Any, checkpoint: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original_save(self, checkpoint, path, *args, **kwargs)
+
+def _then(function: Any, action: Any, plan: SeedPlan, position: int, name: str) -> Any:
+    """``function``, followed by ``action(path, plan)`` when its argument ``name`` (at
+    ``position``) is a local path."""
+    original = original_of(function)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        path = args[position] if len(args) > position else kwargs.get(name)
         if _local(path):
-            _never_raise(save_record, path, plan)
+            _never_raise(action, path, plan)
         return result
 
-    def load_checkpoint(self: Any, path: Any, *args: Any, **kwargs: Any) -> Any:
-        result = original_load(self, path, *args, **kwargs)
-        if _local(path):
-            _never_raise(restore_record, path, plan)
-        return result
-
-    for wrapper, original in ((save_checkpoint, original_save), (load_checkpoint, original_load)):
-        setattr(wrapper, "__wrapped__", original)  # noqa: B010 - mypy knows no such attribute
-        wrapper.__doc__ = original.__doc__
-    checkpoint_io.save_checkpoint = save_checkpoint
-    checkpoint_io.load_checkpoint = load_checkpoint
+    return mark_wrapper(wrapper, original)
 
 
 def _local(path: Any) -> bool:
@@ -169,7 +145,7 @@ def _local(path: Any) -> bool:
     return bool(text) and ("://" not in text or text.startswith("file://"))
 
 
-def _never_raise(action: Any, path: str | os.PathLike[str], plan: SeedPlan) -> None:
+def _never_raise(action: Any, path: Any, plan: SeedPlan) -> None:
     try:
         action(path, plan)
     except Exception as exc:  # inside the script's own save or load: report, never raise

@@ -89,7 +89,9 @@ def explicit_seed(api: str, value: "Any", where: "tuple[str, int]", library: str
     return replacement
 
 
-def _mark(wrapper: "Any", original: "Any") -> "Any":
+def mark_wrapper(wrapper: "Any", original: "Any") -> "Any":
+    """``wrapper`` named and documented as ``original``, which ``__wrapped__`` leads back to
+    (so that wrapping again wraps the original, and pickle finds the wrapper by its name)."""
     wrapper.__wrapped__ = original
     wrapper.__doc__ = getattr(original, "__doc__", None)
     wrapper.__name__ = getattr(original, "__name__", wrapper.__name__)
@@ -98,7 +100,8 @@ def _mark(wrapper: "Any", original: "Any") -> "Any":
     return wrapper
 
 
-def _unwrapped(function: "Any") -> "Any":
+def original_of(function: "Any") -> "Any":
+    """What :func:`mark_wrapper` wrapped, or ``function`` itself."""
     return getattr(function, "__wrapped__", function)
 
 
@@ -117,7 +120,7 @@ def restore_random_as_code_seeded_it(module: "Any") -> bool:
 
 def wrap_random(module: "Any") -> None:
     """``random.Random.seed`` (which ``Random()`` calls), and ``random.seed`` with it."""
-    original = _unwrapped(module.Random.seed)
+    original = original_of(module.Random.seed)
     skipped = (module.__file__ or "random.py",)
     instance = module._inst
 
@@ -135,7 +138,7 @@ def wrap_random(module: "Any") -> None:
         if global_one and ledger.seeded_by_code_since_autoseed("random"):
             _random_state_after_code_seed[:] = [self.getstate()]
 
-    module.Random.seed = _mark(seed, original)
+    module.Random.seed = mark_wrapper(seed, original)
     # random.seed is the global generator's bound method, taken at random's import.
     module.seed = instance.seed
 
@@ -143,7 +146,7 @@ def wrap_random(module: "Any") -> None:
 def wrap_numpy(numpy_random: "Any") -> None:
     """numpy's entropy source, and its seeding functions for the ledger."""
     bit_generator = getattr(numpy_random, "bit_generator", None)
-    original_randbits = _unwrapped(getattr(bit_generator, "randbits", None))
+    original_randbits = original_of(getattr(bit_generator, "randbits", None))
     if bit_generator is not None and original_randbits is not None:
 
         def randbits(bits: int) -> int:
@@ -155,9 +158,9 @@ def wrap_numpy(numpy_random: "Any") -> None:
             ledger.record("numpy fresh entropy", derived, where, ledger.DERIVED)
             return derived
 
-        bit_generator.randbits = _mark(randbits, original_randbits)
+        bit_generator.randbits = mark_wrapper(randbits, original_randbits)
 
-    original_seed = _unwrapped(numpy_random.seed)
+    original_seed = original_of(numpy_random.seed)
 
     def seed(seed: "Any" = None) -> None:
         if seed is not None:
@@ -166,9 +169,9 @@ def wrap_numpy(numpy_random: "Any") -> None:
             ledger.mark_seeded("numpy")
         original_seed(seed)
 
-    numpy_random.seed = _mark(seed, original_seed)
+    numpy_random.seed = mark_wrapper(seed, original_seed)
 
-    original_rng = _unwrapped(numpy_random.default_rng)
+    original_rng = original_of(numpy_random.default_rng)
 
     def default_rng(seed: "Any" = None) -> "Any":
         if seed is not None and not hasattr(seed, "random_raw") and not hasattr(seed, "spawn"):
@@ -176,10 +179,10 @@ def wrap_numpy(numpy_random: "Any") -> None:
             seed = explicit_seed("numpy.random.default_rng", seed, ledger.caller())
         return original_rng(seed)
 
-    numpy_random.default_rng = _mark(default_rng, original_rng)
+    numpy_random.default_rng = mark_wrapper(default_rng, original_rng)
     if _Policy.override_seed is not None:
         for name in ("RandomState", "SeedSequence"):
-            original_class = _unwrapped(getattr(numpy_random, name))
+            original_class = original_of(getattr(numpy_random, name))
             setattr(
                 numpy_random, name, _overriding_subclass(original_class, f"numpy.random.{name}")
             )
@@ -214,13 +217,13 @@ def _overriding_subclass(original: "Any", api: str) -> "Any":
 def wrap_torch(torch: "Any") -> None:
     """torch's seeding functions: ``manual_seed`` for the ledger, ``seed`` derived."""
     internal = (os.path.join("torch", "random.py"), os.path.join("cuda", "random.py"))
-    original_manual_seed = _unwrapped(torch.random.manual_seed)
+    original_manual_seed = original_of(torch.random.manual_seed)
 
     def manual_seed(seed: "Any") -> "Any":
         seed = explicit_seed("torch.manual_seed", seed, ledger.caller(internal), "torch")
         return original_manual_seed(seed)
 
-    original_seed = _unwrapped(torch.random.seed)
+    original_seed = original_of(torch.random.seed)
 
     def seed() -> int:
         where = ledger.caller(internal)
@@ -231,14 +234,16 @@ def wrap_torch(torch: "Any") -> None:
         original_manual_seed(derived)
         return derived
 
-    torch.manual_seed = torch.random.manual_seed = _mark(manual_seed, original_manual_seed)
-    torch.seed = torch.random.seed = _mark(seed, original_seed)
+    torch.manual_seed = torch.random.manual_seed = mark_wrapper(manual_seed, original_manual_seed)
+    torch.seed = torch.random.seed = mark_wrapper(seed, original_seed)
     cuda = getattr(torch, "cuda", None)
     for name in ("manual_seed", "manual_seed_all"):
-        original = _unwrapped(getattr(cuda, name, None))
+        original = original_of(getattr(cuda, name, None))
         if original is not None:
             setattr(
-                cuda, name, _mark(_recorded(f"torch.cuda.{name}", original, internal), original)
+                cuda,
+                name,
+                mark_wrapper(_recorded(f"torch.cuda.{name}", original, internal), original),
             )
 
 
@@ -253,7 +258,7 @@ def give_loader_workers_rank_streams(torch: "Any", rank: "int | None") -> None:
     ``worker_init_fn`` that seeds runs after, and wins. Without a rank variable, unchanged.
     """
     worker = getattr(getattr(torch.utils.data, "_utils", None), "worker", None)
-    original = _unwrapped(getattr(worker, "_worker_loop", None))
+    original = original_of(getattr(worker, "_worker_loop", None))
     if worker is None or original is None or rank is None:
         return
     import inspect
@@ -268,7 +273,7 @@ def give_loader_workers_rank_streams(torch: "Any", rank: "int | None") -> None:
         return original(*args, **kwargs)
 
     # Named as torch's own: a spawned worker unpickles its target by that name.
-    worker._worker_loop = _mark(_worker_loop, original)
+    worker._worker_loop = mark_wrapper(_worker_loop, original)
 
 
 def _recorded(api: str, original: "Any", internal: "tuple[str, ...]") -> "Any":
