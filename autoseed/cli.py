@@ -6,12 +6,13 @@ Errors go to stderr; the exit status is 2 for usage errors and 1 for failures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import util
 from typing import Any
 
@@ -224,7 +225,20 @@ def _run(parser: argparse.ArgumentParser, words: list[str]) -> int:
 
 
 class _Terminated(Exception):
-    """SIGTERM reached ``verify``: stop the running command and exit 143, as a shell would."""
+    """SIGTERM reached ``verify`` or ``sweep``: stop the running commands and exit 143, as a
+    shell would (by default SIGTERM would end this process and leave them running)."""
+
+
+@contextlib.contextmanager
+def _terminate_raises() -> Iterator[None]:
+    def terminated(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -239,24 +253,19 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except ConfigError as error:
         return _usage_error("verify", error)
 
-    def terminated(signum: int, frame: object) -> None:
-        raise _Terminated
-
-    previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        return verifier.verify(
-            command, runs=args.runs, seed=seed, env=env, compare=args.compare,
-            baseline=args.baseline, explain=args.explain, as_json=args.json,
-            with_stderr=args.stderr,
-        )  # fmt: skip
+        with _terminate_raises():
+            return verifier.verify(
+                command, runs=args.runs, seed=seed, env=env, compare=args.compare,
+                baseline=args.baseline, explain=args.explain, as_json=args.json,
+                with_stderr=args.stderr,
+            )  # fmt: skip
     except KeyboardInterrupt:
         warn("verify: interrupted; the running command was stopped")
         return 128 + signal.SIGINT
     except _Terminated:
         warn("verify: terminated; the running command was stopped")
         return 128 + signal.SIGTERM
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: list[str]) -> int:
@@ -287,14 +296,15 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
             warn(f"sweep: {skipped} of {len(opened.seeds)} seeds already done in {args.out}")
         jobs = args.jobs or os.cpu_count() or 1
         base = environment_before_autoseed()
-        if args.backend == "ray":
-            from autoseed.sweep_ray import run_ray
+        with _terminate_raises():
+            if args.backend == "ray":
+                from autoseed.sweep_ray import run_ray
 
-            run_ray(opened, todo, jobs, base, args.ray_address)
-        else:
-            from autoseed.sweep_local import run_local
+                run_ray(opened, todo, jobs, base, args.ray_address)
+            else:
+                from autoseed.sweep_local import run_local
 
-            run_local(opened, todo, jobs, base)
+                run_local(opened, todo, jobs, base)
         return _report(opened, args)
     except sweep.SweepError as error:
         warn(f"sweep: {error}")
@@ -302,6 +312,9 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
     except KeyboardInterrupt:
         warn(f"sweep: interrupted; finished runs are kept in {args.out}, run again to resume")
         return 128 + signal.SIGINT
+    except _Terminated:
+        warn(f"sweep: terminated; finished runs are kept in {args.out}, run again to resume")
+        return 128 + signal.SIGTERM
 
 
 def _report(swept: Any, args: argparse.Namespace) -> int:

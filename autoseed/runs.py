@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 DIFF_LINES = 12
 OWN_LINE_PREFIX = b"autoseed: "
@@ -76,18 +79,17 @@ def run_once(
     sys.stderr.flush()
     modified_before = {path: _modified(path) for path in compare}
     start = time.monotonic()
+    process: subprocess.Popen[bytes] | None = None
     try:
-        process = subprocess.Popen(
-            command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-    except OSError:
-        sys.stderr.write("\n")
-        raise
-    try:
+        with signals_held():
+            process = subprocess.Popen(
+                command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
         stdout, stderr = process.communicate()
     except BaseException:  # Ctrl-C, or SIGTERM made an exception: never leave the run behind
         sys.stderr.write("\n")
-        stop(process)
+        if process is not None:
+            stop(process)
         raise
     seconds = time.monotonic() - start
     _last_end = time.time()
@@ -112,6 +114,33 @@ def run_once(
         if _modified(path) == modified_before[path]:
             unwritten[path] = "its modification time did not change: a stale file, not written"
     return RunOutcome(process.returncode, outputs, stderr, seconds, unwritten)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a run starts and is recorded, and deliver them after.
+
+    An exception raised by a signal between a child's creation and the line that records it
+    would leave that child running unseen after we stop the others and exit. The signal's
+    arrival is noted, and the signal raised again once the block has ended, so the caller
+    stops every run it has recorded. (Blocking the signals with a thread's mask instead would
+    leave them blocked in the child, which inherits the mask through exec.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals and may set their handlers
+        return
+    arrived: list[int] = []
+    previous = {
+        number: signal.signal(number, lambda arrival, _: arrived.append(arrival))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for first in arrived[:1]:
+            signal.raise_signal(first)
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from autoseed.runs import stop
+from autoseed.runs import signals_held, stop
 from autoseed.sweep import Progress, Sweep, SweepError
 
 
@@ -31,8 +31,9 @@ def run_local(sweep: Sweep, seeds: list[int], jobs: int, base: Mapping[str, str]
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
-                seed = waiting.pop(0)
-                running[seed] = _start(sweep, seed, base, ended)
+                with signals_held():
+                    seed = waiting.pop(0)
+                    running[seed] = _start(sweep, seed, base, ended)
             seed, status, seconds = _next_ended(ended)
             del running[seed]
             record = {"status": status, "seconds": round(seconds, 3), "backend": "local"}

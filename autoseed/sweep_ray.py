@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from autoseed.runs import signals_held
 from autoseed.sweep import Progress, Sweep, SweepError
 
 RAY_ADDRESS_VARIABLE = "RAY_ADDRESS"
@@ -71,8 +72,9 @@ def run_ray(
     try:
         while waiting or running:
             while waiting and len(running) < jobs:
-                seed = waiting.pop(0)
-                running[task.remote(sweep.command, cwd, sweep.environment(seed, base))] = seed
+                with signals_held():
+                    seed = waiting.pop(0)
+                    running[task.remote(sweep.command, cwd, sweep.environment(seed, base))] = seed
             (done,), _ = ray.wait(list(running), num_returns=1)
             seed = running.pop(done)
             result = ray.get(done)
