@@ -14,6 +14,13 @@ nothing, and says so in one line; a checkpoint without a record is said under
 Lightning writes its checkpoints through fsspec, to a buffer: its ``TorchCheckpointIO``, which
 does know the path, gets the same treatment (``Trainer.fit(ckpt_path=...)`` resumes).
 
+DataLoaders with ``persistent_workers=True`` start their workers once, drawing the workers'
+base seed from the main process's generator. The uninterrupted run drew it before the
+checkpoint; the resumed run would draw it again, one draw that shifts every later shuffle and
+dropout. The record counts the persistent loaders started so far, and after a restore as many
+first starts give that draw back. What those new workers draw themselves cannot be the
+uninterrupted workers' (their state lived in processes that are gone): said in one line.
+
 Limits: a checkpoint written to a buffer or an open file by the script itself has no path to
 put a record next to; a resume in the middle of an epoch needs the sampler's position, which
 autoseed does not track.
@@ -35,6 +42,15 @@ RECORD_FORMAT = 1
 WORLD_SIZE_VARIABLES = ("WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
 
 _state = {"saved": False, "restored": False}
+# DataLoaders with persistent workers started in this run (as the uninterrupted run counts
+# them), and how many starts after a restore the uninterrupted run had made before its save.
+_persistent = {"started": 0, "started_before_save": 0}
+
+PERSISTENT_WORKERS_NEW = (
+    "resume: DataLoader workers with persistent_workers=True were started anew after the "
+    "resume: shuffling and the main process's streams continue as saved, but what the workers "
+    "draw (augmentation in the dataset) is not what the uninterrupted run's workers drew"
+)
 
 
 def _rank() -> int:
@@ -62,7 +78,12 @@ def _identity(plan: SeedPlan) -> dict[str, Any]:
 
 
 def save_record(checkpoint: str | os.PathLike[str], plan: SeedPlan) -> None:
-    record = {"format": RECORD_FORMAT, **_identity(plan), "state": rngstate.capture()}
+    record = {
+        "format": RECORD_FORMAT,
+        **_identity(plan),
+        "state": rngstate.capture(),
+        "persistent_loaders_started": _persistent["started"],
+    }
     path = record_path(checkpoint)
     temporary = f"{path}.tmp"
     with open(temporary, "w", encoding="utf-8") as file:
@@ -103,6 +124,9 @@ def restore_record(checkpoint: str | os.PathLike[str], plan: SeedPlan) -> None:
         return
     restored = rngstate.restore(record["state"])
     _state["restored"] = True
+    _persistent["started"] = _persistent["started_before_save"] = int(
+        record.get("persistent_loaders_started", 0)
+    )
     if plan.verbose:
         warn(f"resume: restored {', '.join(restored)} as saved with {os.fspath(checkpoint)}")
 
@@ -111,6 +135,32 @@ def watch_checkpoints(torch: Any, plan: SeedPlan) -> None:
     """Wrap ``torch.save(obj, f)`` and ``torch.load(f)`` (once per process)."""
     torch.save = _then(torch.save, save_record, plan, 1, "f")
     torch.load = _then(torch.load, restore_record, plan, 0, "f")
+    watch_persistent_loaders(torch)
+
+
+def watch_persistent_loaders(torch: Any) -> None:
+    """Count the starts of DataLoaders with persistent workers; after a restore, give back the
+    base-seed draw of the starts the uninterrupted run made before its checkpoint."""
+    iterator = torch.utils.data.dataloader._BaseDataLoaderIter
+    original = original_of(iterator.__init__)
+
+    def __init__(self: Any, loader: Any, *args: Any, **kwargs: Any) -> None:
+        if not (getattr(loader, "persistent_workers", False) and loader.num_workers > 0):
+            original(self, loader, *args, **kwargs)
+        elif _persistent["started_before_save"] <= 0:
+            _persistent["started"] += 1
+            original(self, loader, *args, **kwargs)
+        else:
+            _persistent["started_before_save"] -= 1  # counted: the saved run had started it
+            generator = loader.generator or torch.default_generator
+            state = generator.get_state()
+            try:
+                original(self, loader, *args, **kwargs)
+            finally:
+                generator.set_state(state)
+            say_once(PERSISTENT_WORKERS_NEW)
+
+    iterator.__init__ = mark_wrapper(__init__, original)
 
 
 def watch_lightning(torch_io: Any, plan: SeedPlan) -> None:

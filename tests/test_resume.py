@@ -37,6 +37,28 @@ def test_a_resumed_run_ends_as_the_uninterrupted_one(installed: Venv, tmp_path: 
     assert train(installed, tmp_path / "without", "1", AUTOSEED="7") != uninterrupted
 
 
+def test_persistent_workers_continue_the_shuffle_and_say_what_cannot_continue(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """Persistent workers start once: the resumed run must not draw their base seed again
+    (that draw would shift every later shuffle and dropout). Workers that draw nothing then
+    resume exactly; workers that draw cannot (their state died with them), and that is said."""
+    quiet = ("--persistent", "--quiet-workers")
+    uninterrupted = train(installed, tmp_path / "quiet", *quiet, **RESUME)
+    assert train(installed, tmp_path / "quiet-off", *quiet, AUTOSEED="7") == uninterrupted
+    for epoch in ("0", "2"):
+        assert train(installed, tmp_path / "quiet", epoch, *quiet, **RESUME) == uninterrupted
+
+    noisy = tmp_path / "noisy"
+    noisy_uninterrupted = train(installed, noisy, "--persistent", **RESUME)
+    result = check(installed.run(str(SCRIPTS / "resume_train.py"), str(noisy), "1",
+                                 "--persistent", env=clean_env(**RESUME)))  # fmt: skip
+    assert result.stderr.count("persistent_workers=True were started anew") == 1, describe(result)
+    assert "rank 0 digest " + noisy_uninterrupted not in result.stdout, (
+        "workers that draw cannot continue the uninterrupted workers' streams"
+    )
+
+
 def test_the_checkpoint_is_what_the_script_saved(installed: Venv, tmp_path: Path) -> None:
     train(installed, tmp_path / "with", **RESUME)
     train(installed, tmp_path / "without", AUTOSEED="7")
