@@ -69,13 +69,24 @@ def test_each_replacement_is_said_once_with_its_line(installed: Venv, tmp_path: 
             "torch.cuda.manual_seed_all"} <= apis, apis  # fmt: skip
 
 
-def test_lightning_seed_everything_follows_autoseed(tmp_path: Path) -> None:
-    """Through the calls it makes: Lightning's seed_everything(42), from this test run's own
-    `.venv` (Lightning is a test dependency)."""
-    pytest.importorskip("lightning")
+@pytest.mark.parametrize(
+    ("package", "call"),
+    [
+        ("lightning", "from lightning import seed_everything; seed_everything(42)"),
+        ("transformers", "from transformers import set_seed; set_seed(42)"),
+        ("accelerate", "from accelerate.utils import set_seed; set_seed(42)"),
+    ],
+)
+def test_a_frameworks_seed_function_follows_autoseed(
+    tmp_path: Path, package: str, call: str
+) -> None:
+    """Through the calls it makes: Lightning's seed_everything(42), transformers' and
+    accelerate's set_seed(42), from this test run's own `.venv` (all three are test
+    dependencies)."""
+    pytest.importorskip(package)
     code = (
-        "import random, numpy as np, torch, lightning\n"
-        "lightning.seed_everything(42)\n"
+        "import random, numpy as np, torch\n"
+        f"{call}\n"
         "print(random.random(), np.random.rand(), torch.rand(1).item())\n"
     )
 
