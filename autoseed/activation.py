@@ -102,9 +102,10 @@ def _text(note: "Note | None") -> "str | None":
 
 def _start_tracing(torch: "ModuleType") -> None:
     try:
+        from autoseed.seedcalls import watch_generator_seeding
         from autoseed.trace import start_tracing
 
-        start_tracing(torch)
+        start_tracing(torch, watch_generator_seeding(torch))
     except Exception as exc:  # runs inside the user's import of torch: report, never raise
         warn(f"could not trace torch operators: {type(exc).__name__}: {exc}")
 

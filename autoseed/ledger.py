@@ -20,6 +20,7 @@ AUTOSEED = "autoseed"  # seeded by autoseed itself
 EXPLICIT = "explicit"  # a value the code gave
 DERIVED = "derived"  # a request for fresh entropy, given a seed derived by autoseed
 OVERRIDDEN = "overridden"  # an explicit value replaced under AUTOSEED_OVERRIDE
+FROM_THE_OS = "os"  # fresh entropy that the OS gave, which no seed controls
 LEDGER_SUFFIX = ".seeds"
 KEPT_CALLS = 1000  # a script seeding in a loop keeps the first calls, and a count
 # Tools that reseed around every test on the user's behalf: their seeds are not the user's.
@@ -121,6 +122,8 @@ def record(
                 what = f"derived seed {value}"
             elif origin == OVERRIDDEN:
                 what = f"{replaced} replaced by {value} (AUTOSEED_OVERRIDE)"
+            elif origin == FROM_THE_OS:
+                what = f"seeded with {value} from the OS (no seed controls it)"
             else:
                 what = f"seeded with {value}"
             warn(f"{api}: {what} at {call.where}")

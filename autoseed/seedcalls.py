@@ -8,7 +8,8 @@ Which requests are answered (with ``AUTOSEED_GENERATORS`` on, the default):
   ``default_rng()``, ``SeedSequence()``, ``RandomState()``, ``PCG64()`` and
   ``numpy.random.seed()`` without a value;
 - torch: ``torch.seed()`` (``torch.Generator().seed()`` is a method of a C type, which cannot
-  be wrapped; ``autoseed verify --explain`` names it as a suspect).
+  be wrapped; ``autoseed verify --explain``'s traced runs see it, and its
+  ``manual_seed``, through a profile hook: :func:`watch_generator_seeding`).
 
 Left alone: requests made by the standard library for its own purposes (``tempfile``'s name
 sequence must stay unpredictable: jobs with one seed share ``/tmp``), and generators made
@@ -284,3 +285,37 @@ def _recorded(api: str, original: "Any", internal: "tuple[str, ...]") -> "Any":
         return original(seed)
 
     return seeding
+
+
+_GENERATOR_SEEDING = ("manual_seed", "seed")
+
+
+def watch_generator_seeding(torch: "Any") -> "Any":
+    """In ``verify --explain``'s traced runs, put ``torch.Generator``'s ``manual_seed`` and
+    ``seed`` calls into the ledger, with the seed they left and the calling line.
+
+    They are methods of a C type: no wrapper reaches them, only a profile hook, which sees
+    every call. Its cost suits a traced run (which records every operator already), never an
+    ordinary one. A profiler already in place (``python -m cProfile``) is left alone.
+    Returns the hook, or ``None`` where none was set.
+    """
+    import sys
+    import threading
+
+    if sys.getprofile() is not None:
+        return None
+    generator_type = torch.Generator
+
+    def profile(frame: "Any", event: str, function: "Any") -> None:
+        if event != "c_return" or getattr(function, "__name__", "") not in _GENERATOR_SEEDING:
+            return
+        generator = getattr(function, "__self__", None)
+        if isinstance(generator, generator_type):
+            where = (frame.f_code.co_filename, frame.f_lineno)
+            name = function.__name__
+            origin = ledger.EXPLICIT if name == "manual_seed" else ledger.FROM_THE_OS
+            ledger.record(f"torch.Generator.{name}", generator.initial_seed(), where, origin)
+
+    threading.setprofile(profile)
+    sys.setprofile(profile)
+    return profile

@@ -124,8 +124,10 @@ def _flatten(values: Any) -> list[Any]:
     return [values]
 
 
-def start_tracing(torch: Any) -> None:
-    """Enter the recording mode for the rest of this process (called at torch's import)."""
+def start_tracing(torch: Any, generator_watch: Any = None) -> None:
+    """Enter the recording mode for the rest of this process (called at torch's import);
+    ``generator_watch``, the profile hook that watches ``torch.Generator``'s seeding, is
+    paused while an operator is recorded."""
     mode_class = dispatch_mode_class()
     directory = os.environ.get(TRACE_VARIABLE)
     if mode_class is None or not directory:
@@ -144,9 +146,16 @@ def start_tracing(torch: Any) -> None:
         ) -> Any:
             result = func(*args, **(kwargs or {}))
             if self.calls <= CALL_LIMIT:
+                # The record's own calls are not the script's: the hook that watches
+                # torch.Generator's seeding would see each of them (and double the run's time).
+                paused = generator_watch is not None and sys.getprofile() is generator_watch
+                if paused:
+                    sys.setprofile(None)
                 # Recording must never change or break the run.
                 with contextlib.suppress(Exception):
                     self.record(func, args, kwargs or {}, result)
+                if paused:
+                    sys.setprofile(generator_watch)
             return result
 
         def record(self, func: Any, args: Any, kwargs: Any, result: Any) -> None:

@@ -34,6 +34,40 @@ def test_an_unseeded_torch_generator_is_found_at_its_line(installed: Venv, tmp_p
     assert f"  {script}:5: noise = torch.rand(3, generator=g)\n" in out, describe(result)
     assert "a random operator: a generator autoseed did not seed" in out
     assert f"call before it: {script}:4: aten.mul.Tensor" in out
+    # The traced runs see the C method's call through a profile hook, with the seed it left.
+    assert "seeds: torch.Generator.seed got " in out and f"in run 2, at {script}:3\n" in out
+
+
+def test_a_generator_seeded_from_the_clock_is_named_at_its_line(
+    installed: Venv, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path, "split.py", (
+        "import time, torch\n"
+        "g = torch.Generator().manual_seed(time.time_ns() % 2**32)\n"
+        "print(torch.randperm(8, generator=g).tolist())\n"
+    ))  # fmt: skip
+    out = explain(installed, script).stdout
+    assert "seeds: torch.Generator.manual_seed got " in out, out
+    assert f"in run 2, at {script}:2\n" in out, out
+
+
+def test_the_generator_hook_leaves_a_profiler_in_place(installed: Venv, tmp_path: Path) -> None:
+    """Under `python -m cProfile`, a traced run keeps the user's profiler (and sees no
+    Generator calls) rather than replace it."""
+    script = write_script(tmp_path, "seeded.py", (
+        "import torch\ng = torch.Generator().manual_seed(3)\nprint(torch.rand(1, generator=g))\n"
+    ))  # fmt: skip
+    env = clean_env(AUTOSEED="1", _AUTOSEED_TRACE=str(tmp_path))
+    plain = check(installed.run(str(script), env=env, cwd=tmp_path))
+    ledger = "".join(path.read_text() for path in tmp_path.glob("*.seeds"))
+    assert f"torch.Generator.manual_seed\t3\t{script}:2" in ledger, describe(plain)
+    for path in tmp_path.glob("*.seeds"):
+        path.unlink()
+    profiled = check(installed.run("-m", "cProfile", "-o", "run.prof", str(script), env=env,
+                                   cwd=tmp_path))  # fmt: skip
+    assert (tmp_path / "run.prof").stat().st_size > 0, describe(profiled)
+    ledger = "".join(path.read_text() for path in tmp_path.glob("*.seeds"))
+    assert "torch.Generator" not in ledger, ledger
 
 
 def test_a_clock_value_entering_a_tensor_is_named(installed: Venv, tmp_path: Path) -> None:
