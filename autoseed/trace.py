@@ -6,10 +6,12 @@ torch's first import, in every process of the run (DataLoader workers and torchr
 inherit the variable and write their own file). For each operator call it records the
 operator, a digest of every tensor input and output (bitwise, every element; on a GPU computed
 on the device, copying a few bytes), and the innermost frame in the user's code. Recording
-only reads tensors, so a traced run computes exactly what an untraced one does.
+only reads tensors, so a traced run computes exactly what an untraced eager one does.
 
-Limits: compiled regions (``torch.compile``) are opaque, recorded as whatever runs eagerly;
-recording stops after ``CALL_LIMIT`` calls per process, and the file says so.
+Limits: under the recording mode, functions given to ``torch.compile`` run eagerly, operator by
+operator (and are recorded so): their results can differ in the last bits from the compiled
+code's, and a difference that only compiled code makes does not show in the traced runs.
+Recording stops after ``CALL_LIMIT`` calls per process, and the file says so.
 """
 
 from __future__ import annotations
