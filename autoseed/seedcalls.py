@@ -191,13 +191,22 @@ def wrap_numpy(numpy_random: "Any") -> None:
 
 class _SameClassForChecks(type):
     """The metaclass of a stand-in subclass: instances of the original class still pass
-    ``isinstance(x, numpy.random.RandomState)`` (the global generator, pickled ones)."""
+    ``isinstance(x, numpy.random.RandomState)`` (the global generator, pickled ones).
+
+    Only the stand-in itself is widened: a class the script derives from it inherits the
+    metaclass, and must not claim every ``RandomState`` as its own.
+    """
 
     def __instancecheck__(cls, instance: "Any") -> bool:
-        return isinstance(instance, cls.__wrapped__)  # type: ignore[attr-defined]
+        return type.__instancecheck__(_widened(cls), instance)
 
     def __subclasscheck__(cls, subclass: "Any") -> bool:
-        return issubclass(subclass, cls.__wrapped__)  # type: ignore[attr-defined]
+        return type.__subclasscheck__(_widened(cls), subclass)
+
+
+def _widened(cls: "Any") -> "Any":
+    """The class an ``isinstance`` against ``cls`` means: the original, for a stand-in."""
+    return cls.__dict__.get("__wrapped__", cls)
 
 
 def _overriding_subclass(original: "Any", api: str) -> "Any":

@@ -24,6 +24,10 @@ random.seed(42 + offset)
 draws.append(random.random())  # the same call again: the same stream again
 assert isinstance(np.random.mtrand._rand, np.random.RandomState)
 pickle.loads(pickle.dumps(np.random.RandomState(1)))
+class Own(np.random.RandomState):  # a script's own subclass claims only its own instances
+    pass
+assert isinstance(Own(1), np.random.RandomState) and issubclass(Own, np.random.RandomState)
+assert not isinstance(np.random.RandomState(1), Own) and not issubclass(np.random.RandomState, Own)
 for _ in range(3):
     random.seed(5)
 print(*draws)
