@@ -24,6 +24,7 @@ follow ``AUTOSEED`` (``autoseed sweep``). A ``torch.Generator`` seeded by hand k
 import os
 
 from autoseed import ledger, streams
+from autoseed.names import TRACE_VARIABLE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -181,7 +182,10 @@ def wrap_numpy(numpy_random: "Any") -> None:
         return original_rng(seed)
 
     numpy_random.default_rng = mark_wrapper(default_rng, original_rng)
-    if _Policy.override_seed is not None:
+    # A RandomState(x) or SeedSequence(x) seeds in compiled code that calls nothing a wrapper
+    # can reach: only a stand-in class sees x. It changes type() for the whole program, so it
+    # stands in only where asked: to override x, or in verify --explain's traced runs (ledger).
+    if _Policy.override_seed is not None or TRACE_VARIABLE in os.environ:
         for name in ("RandomState", "SeedSequence"):
             original_class = original_of(getattr(numpy_random, name))
             setattr(

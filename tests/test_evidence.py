@@ -78,6 +78,20 @@ def test_the_ledger_names_the_seed_call_and_the_clock(installed: Venv, tmp_path:
     assert "AUTOSEED_ADDRESSES=fixed (object-address order" in out, "a suspect is tried"
 
 
+def test_the_ledger_names_a_random_state_seeded_from_the_clock(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """RandomState(x) seeds in compiled code: the traced runs see x through a stand-in class."""
+    script = write_script(tmp_path, "state.py", (
+        "import time\nimport numpy as np\n"
+        "state = np.random.RandomState(int(time.time() * 1000) % 2**32)\n"
+        "print(state.rand())\n"
+    ))  # fmt: skip
+    out = verify_script(installed, script, "--explain").stdout
+    assert "seeds: numpy.random.RandomState got " in out, out
+    assert f"in run 2, at {script}:3\n" in out, out
+
+
 def test_lines_in_another_order_are_named_as_such(installed: Venv, tmp_path: Path) -> None:
     script = write_script(tmp_path, "threads.py", (
         "import random, sys, threading, time\n"
