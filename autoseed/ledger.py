@@ -57,8 +57,6 @@ _said: "set[tuple[str, str, str]]" = set()
 _last_by_autoseed: "dict[str, bool]" = {}
 _autoseed_seeding = 0
 _verbose = False
-_file: "Any" = None
-_file_pid = 0
 
 
 def set_verbose(verbose: bool) -> None:
@@ -149,17 +147,9 @@ def calls() -> "tuple[SeedCall, ...]":
 
 
 def _write(call: SeedCall) -> None:
-    global _file, _file_pid
-    try:
-        if _file is None or _file_pid != os.getpid():
-            from autoseed.trace import process_name
+    from contextlib import suppress
 
-            _file_pid = os.getpid()
-            directory = os.environ[TRACE_VARIABLE]
-            # Line-buffered: multiprocessing children end in os._exit, without atexit.
-            _file = open(  # noqa: SIM115 - open for the rest of the process
-                os.path.join(directory, process_name() + LEDGER_SUFFIX), "a", 1, encoding="utf-8"
-            )
-        _file.write(call.line() + "\n")
-    except OSError:
-        pass  # a traced run's record must never break the run
+    from autoseed.trace import append_line
+
+    with suppress(OSError):  # a traced run's record must never break the run
+        append_line(LEDGER_SUFFIX, call.line())

@@ -9,11 +9,9 @@ before autoseed started are not seen.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
-from autoseed.names import TRACE_VARIABLE
 from autoseed.seedcalls import mark_wrapper
 
 READS_SUFFIX = ".reads"
@@ -25,8 +23,6 @@ READ_AT_IMPORT = {
 }
 
 _seen: set[tuple[str, str]] = set()
-_file: Any = None
-_file_pid = 0
 
 
 def _wrapped(source: str, original: Any) -> Any:
@@ -40,8 +36,7 @@ def _wrapped(source: str, original: Any) -> Any:
 def _record(source: str, frame: Any) -> None:
     """Note a read by the code of ``frame``, if that is the user's (a library's read made on
     its own behalf, a numpy import's, is not the user's line)."""
-    global _file, _file_pid
-    from autoseed.trace import is_user_file, process_name
+    from autoseed.trace import append_line, is_user_file
 
     try:
         filename = frame.f_code.co_filename
@@ -51,13 +46,8 @@ def _record(source: str, frame: Any) -> None:
         if (source, where) in _seen:
             return
         _seen.add((source, where))
-        if _file is None or _file_pid != os.getpid():
-            _file_pid = os.getpid()
-            path = os.path.join(os.environ[TRACE_VARIABLE], process_name() + READS_SUFFIX)
-            # Line-buffered: multiprocessing children end in os._exit, without atexit.
-            _file = open(path, "a", 1, encoding="utf-8")  # noqa: SIM115
-        _file.write(f"{source}\t{where}\n")
-    except (OSError, KeyError):
+        append_line(READS_SUFFIX, f"{source}\t{where}")
+    except OSError:
         pass  # a traced run's record must never break the run
 
 

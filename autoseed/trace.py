@@ -71,6 +71,28 @@ def process_name() -> str:
     return f"{process_key()}{forks}-main"
 
 
+# This process's open files of the traced run, by suffix, with the process they belong to.
+_open_files: dict[str, tuple[int, Any]] = {}
+
+
+def append_line(suffix: str, line: str) -> None:
+    """Add ``line`` to this process's ``suffix`` file (``.trace``, ``.seeds``, ``.reads``) in
+    the traced run's directory. A forked child, which inherits its parent's open files, opens
+    its own at its first line. Raises ``OSError``: callers must never let it break the run."""
+    pid = os.getpid()
+    opened = _open_files.get(suffix)
+    if opened is None or opened[0] != pid:
+        directory = os.environ.get(TRACE_VARIABLE)
+        if not directory:
+            return  # the script took the variable away: nothing is recorded
+        # Line-buffered: multiprocessing children end in os._exit, without atexit.
+        file = open(  # noqa: SIM115 - open for the rest of the process
+            os.path.join(directory, process_name() + suffix), "a", 1, encoding="utf-8"
+        )
+        opened = _open_files[suffix] = (pid, file)
+    opened[1].write(line + "\n")
+
+
 def tensor_digest(value: Any) -> str:
     """A bitwise digest of every element, or a description for what has no plain storage."""
     import torch
@@ -131,17 +153,14 @@ def start_tracing(torch: Any, generator_watch: Any = None) -> None:
     ``generator_watch``, the profile hook that watches ``torch.Generator``'s seeding, is
     paused while an operator is recorded."""
     mode_class = dispatch_mode_class()
-    directory = os.environ.get(TRACE_VARIABLE)
-    if mode_class is None or not directory:
+    if mode_class is None or not os.environ.get(TRACE_VARIABLE):
         return
-    trace_directory: str = directory
 
     class RecordingMode(mode_class):  # type: ignore[misc, valid-type]
         def __init__(self) -> None:
             super().__init__()
             self.calls = 0
-            self.file: Any = None
-            self.pid = 0  # a forked child inherits this mode, and must write its own file
+            self.pid = 0  # a forked child inherits this mode, and counts its own calls
 
         def __torch_dispatch__(
             self, func: Any, types: Any, args: Any = (), kwargs: Any = None
@@ -161,17 +180,11 @@ def start_tracing(torch: Any, generator_watch: Any = None) -> None:
             return result
 
         def record(self, func: Any, args: Any, kwargs: Any, result: Any) -> None:
-            if self.file is None or self.pid != os.getpid():
+            if self.pid != os.getpid():
                 self.calls, self.pid = 0, os.getpid()
-                name = process_name()
-                # Line-buffered: multiprocessing children end in os._exit, without atexit.
-                self.file = open(  # noqa: SIM115 - open for the rest of the process
-                    os.path.join(trace_directory, name + TRACE_SUFFIX), "a", 1, encoding="utf-8"
-                )
             self.calls += 1
             if self.calls > CALL_LIMIT:
-                self.file.write(f"{TRUNCATED} after {CALL_LIMIT} calls\n")
-                self.file.flush()
+                append_line(TRACE_SUFFIX, f"{TRUNCATED} after {CALL_LIMIT} calls")
                 return
             inputs = ",".join(map(tensor_digest, _flatten([args, kwargs])))
             name = str(func)
@@ -180,6 +193,6 @@ def start_tracing(torch: Any, generator_watch: Any = None) -> None:
                 outputs = ",".join(shape_only(value) for value in _flatten(result))
             else:
                 outputs = ",".join(map(tensor_digest, _flatten(result)))
-            self.file.write(f"{func}\t{user_frame()}\t{inputs}\t{outputs}\n")
+            append_line(TRACE_SUFFIX, f"{func}\t{user_frame()}\t{inputs}\t{outputs}")
 
     RecordingMode().__enter__()
