@@ -44,11 +44,19 @@ def derive(seed: int, *labels: object, bits: int = 32) -> int:
 
 def set_process_seed(seed: "int | None") -> None:
     """The seed from which this process's derived seeds come; restarts every count."""
-    global _process_seed, _fork_path, _forks, _spawns, _counted_for
+    global _process_seed
     with _lock:
-        _process_seed, _fork_path, _forks, _spawns = seed, (), 0, 0
-        _counters.clear()
-        _counted_for = None
+        _process_seed = seed
+        _count_anew_as(())
+
+
+def _count_anew_as(path: "tuple[tuple[str, int], ...]") -> None:
+    """This process is the child at ``path``: it has no children yet, and its requests of
+    fresh entropy are counted from zero."""
+    global _fork_path, _forks, _spawns, _counted_for
+    _fork_path, _forks, _spawns = path, 0, 0
+    _counters.clear()
+    _counted_for = None
 
 
 def in_this_process(seed: int) -> int:
@@ -158,11 +166,8 @@ def _forking_a_loader_worker() -> bool:
 
 
 def _in_child() -> None:
-    global _fork_path, _forks, _spawns, _counted_for
     # The parent's count: this child is number _forks (the parent counts it in its own copy).
-    _fork_path, _forks, _spawns = (*_fork_path, ("fork", _forks)), 0, 0
-    _counters.clear()
-    _counted_for = None
+    _count_anew_as((*_fork_path, ("fork", _forks)))
     if not _next_child_is_loader_worker:
         for reseed in _reseed_child:
             reseed()
@@ -193,15 +198,12 @@ def number_spawned_children(spawn: "Any") -> None:
         return data
 
     def prepared(data: "dict[str, Any]") -> None:
-        global _fork_path, _forks, _spawns, _counted_for
         prepare(data)  # runs the main module's imports, seeded as in the parent
         parent = data.get(_SPAWN_KEY)
         if parent is None or parent[0] != _process_seed:
             return
         seed, path, index = parent
-        _fork_path, _forks, _spawns = (*path, ("spawn", index)), 0, 0
-        _counters.clear()
-        _counted_for = None
+        _count_anew_as((*path, ("spawn", index)))
         for reseed in _reseed_child:
             reseed()
 
