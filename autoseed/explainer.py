@@ -17,12 +17,9 @@ from typing import Any
 from autoseed.config import (
     ADDRESSES_VARIABLE,
     GENERATORS_VARIABLE,
-    HASH_SEED_MODE_VARIABLE,
-    NUMPY_GENERATORS_VARIABLE,
     ConfigError,
-    Setting,
-    parse_flag,
-    parse_hash_seed_mode,
+    collect_settings,
+    resolve_config,
 )
 from autoseed.ledger import LEDGER_SUFFIX
 from autoseed.names import HASH_SEED_VARIABLE, TRACE_VARIABLE, hash_seed_is_fixed
@@ -42,25 +39,14 @@ INTERNAL_OPERATOR_PREFIXES = ("profiler.",)
 ORDER_ONLY = "the same lines in another order"
 
 
-def _setting_says(environ: Mapping[str, str], variable: str, parse: Any, default: bool) -> bool:
-    raw = environ.get(variable)
-    if raw is None:
-        return default
-    try:
-        return bool(parse(Setting(variable, raw, "the environment")))
-    except ConfigError:
-        return default
-
-
 def candidate_fixes(seed: int, environ: Mapping[str, str]) -> list[tuple[str, str, dict[str, str]]]:
     """Each fix autoseed knows: a short name, what it means, and the environment change; the
     likeliest first. A fix already in force cannot be what is missing."""
-    generators_on = _setting_says(environ, GENERATORS_VARIABLE, parse_flag, True) and (
-        GENERATORS_VARIABLE in environ
-        or _setting_says(environ, NUMPY_GENERATORS_VARIABLE, parse_flag, True)
-    )
-    # The restart fixes the hash seed of each run already, unless it is switched off.
-    restarts = _setting_says(environ, HASH_SEED_MODE_VARIABLE, parse_hash_seed_mode, True)
+    try:  # the plan each run resolves, by the same rules (the old name, the defaults)
+        plan = resolve_config(collect_settings(environ), environ)
+        generators_on, restarts = plan.generators, plan.reexec
+    except ConfigError:  # verify refuses a bad configuration before any run; the defaults
+        generators_on, restarts = True, True
     known = [
         (f"{HASH_SEED_VARIABLE}={seed}",
          "string hashing and set order; leave AUTOSEED_HASHSEED at its default, reexec, or "
