@@ -15,6 +15,7 @@ from autoseed.names import (
     HASH_SEED_VARIABLE,
     TRACE_VARIABLE,
     hash_seed_is_fixed,
+    reported,
     say_once,
     warn,
 )
@@ -100,32 +101,26 @@ def _text(note: "Note | None") -> "str | None":
     return None if note is None else note.text
 
 
+@reported("trace torch operators")
 def _start_tracing(torch: "ModuleType") -> None:
-    try:
-        from autoseed.seedcalls import watch_generator_seeding
-        from autoseed.trace import start_tracing
+    from autoseed.seedcalls import watch_generator_seeding
+    from autoseed.trace import start_tracing
 
-        start_tracing(torch, watch_generator_seeding(torch))
-    except Exception as exc:  # runs inside the user's import of torch: report, never raise
-        warn(f"could not trace torch operators: {type(exc).__name__}: {exc}")
+    start_tracing(torch, watch_generator_seeding(torch))
 
 
+@reported("record reads of the clock")
 def _record_outside_reads() -> None:
-    try:
-        from autoseed.outside import start_recording
+    from autoseed.outside import start_recording
 
-        start_recording()
-    except Exception as exc:  # runs at start-up or inside an import: report, never raise
-        warn(f"could not record reads of the clock: {type(exc).__name__}: {exc}")
+    start_recording()
 
 
+@reported("prepare IPython's shells")
 def _prepare_ipython(interactiveshell: "ModuleType") -> None:
-    try:
-        from autoseed.ipython import prepare_shell_class
+    from autoseed.ipython import prepare_shell_class
 
-        prepare_shell_class(interactiveshell)
-    except Exception as exc:  # runs inside the user's import of IPython: report, never raise
-        warn(f"could not prepare IPython's shells: {type(exc).__name__}: {exc}")
+    prepare_shell_class(interactiveshell)
 
 
 def restart_for_hash_seed(

@@ -7,7 +7,10 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
+    from typing import ParamSpec
+
+    Params = ParamSpec("Params")
 
 SETTING_PREFIX = "AUTOSEED"
 ENV_FILE_VARIABLE = "AUTOSEED_ENV_FILE"
@@ -35,6 +38,23 @@ _NEIGHBOURS = {
     "H": "GYUJNB", "I": "UJKO", "L": "KOP", "M": "NJK", "N": "BHJM", "O": "IKLP",
     "P": "OL", "R": "EDFT", "S": "AWEDXZ", "T": "RFGY", "U": "YHJI", "V": "CFGB",
 }  # fmt: skip
+
+
+def reported(what: str) -> "Callable[[Callable[Params, None]], Callable[Params, None]]":
+    """For work autoseed does inside the user's import, or at start-up, on its own behalf:
+    a failure is said in one line, ``autoseed: could not <what>: ...``, and never raised into
+    the program."""
+
+    def decorate(action: "Callable[Params, None]") -> "Callable[Params, None]":
+        def guarded(*args: "Params.args", **kwargs: "Params.kwargs") -> None:
+            try:
+                action(*args, **kwargs)
+            except Exception as exc:  # report, never raise
+                warn(f"could not {what}: {type(exc).__name__}: {exc}")
+
+        return guarded
+
+    return decorate
 
 
 def warn(message: str) -> None:

@@ -24,6 +24,7 @@ from autoseed.names import (
     DRAWN_SEED_VARIABLE,
     EXPORTED_HASH_SEED_VARIABLE,
     HASH_SEED_VARIABLE,
+    reported,
     warn,
 )
 from autoseed.seeders import (
@@ -238,29 +239,23 @@ _spawn_watched: "list[bool]" = []
 _checkpoints_watched: "list[SeedPlan]" = []
 
 
+@reported("watch torch.save and torch.load")
 def _watch_checkpoints(torch: "ModuleType") -> None:
-    try:
-        from autoseed.resume import watch_checkpoints
+    from autoseed.resume import watch_checkpoints
 
-        watch_checkpoints(torch, _checkpoints_watched[0])
-    except Exception as exc:  # runs inside the user's import of torch: report, never raise
-        warn(f"could not watch torch.save and torch.load: {type(exc).__name__}: {exc}")
+    watch_checkpoints(torch, _checkpoints_watched[0])
 
 
+@reported("watch Lightning's checkpoints")
 def _watch_lightning(torch_io: "ModuleType") -> None:
-    try:
-        from autoseed.resume import watch_lightning
+    from autoseed.resume import watch_lightning
 
-        watch_lightning(torch_io, _checkpoints_watched[0])
-    except Exception as exc:  # runs inside the user's import of Lightning: report, never raise
-        warn(f"could not watch Lightning's checkpoints: {type(exc).__name__}: {exc}")
+    watch_lightning(torch_io, _checkpoints_watched[0])
 
 
+@reported("number spawned children")
 def _number_spawned_children(spawn: "ModuleType") -> None:
-    try:
-        streams.number_spawned_children(spawn)
-    except Exception as exc:  # runs inside the user's import: report, never raise
-        warn(f"could not number spawned children: {type(exc).__name__}: {exc}")
+    streams.number_spawned_children(spawn)
 
 
 def _reseed_forked_child() -> None:
