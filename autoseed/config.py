@@ -8,14 +8,15 @@ trap).
 
 import os
 
+# The "X as X" imports are re-exported: the configuration is where the rest of the package
+# looks the settings up.
+from autoseed.names import ADDRESSES_VARIABLE as ADDRESSES_VARIABLE
 from autoseed.names import (
     DRAWN_SEED_VARIABLE,
     ENV_FILE_VARIABLE,
     looks_like_setting,
     one_slip_apart,
 )
-
-# Re-exported: the configuration is where the rest of the package looks the settings up.
 from autoseed.names import HASH_SEED_MODE_VARIABLE as HASH_SEED_MODE_VARIABLE
 from autoseed.names import MAX_SEED as MAX_SEED
 from autoseed.names import RANK_OFFSET_VARIABLE as RANK_OFFSET_VARIABLE
@@ -38,7 +39,6 @@ GENERATORS_VARIABLE = "AUTOSEED_GENERATORS"
 # another name for AUTOSEED_GENERATORS, which wins where both are set.
 NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 PYTEST_VARIABLE = "AUTOSEED_PYTEST"
-ADDRESSES_VARIABLE = "AUTOSEED_ADDRESSES"
 OVERRIDE_VARIABLE = "AUTOSEED_OVERRIDE"
 RESUME_VARIABLE = "AUTOSEED_RESUME"
 KNOWN_VARIABLES = (

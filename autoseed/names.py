@@ -17,6 +17,7 @@ ENV_FILE_VARIABLE = "AUTOSEED_ENV_FILE"
 HASH_SEED_VARIABLE = "PYTHONHASHSEED"
 HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
 RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
+ADDRESSES_VARIABLE = "AUTOSEED_ADDRESSES"  # read by the early restart too
 REEXEC_WORD = "reexec"
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 # Private hand-overs start with "_" so that they never look like settings: the resolved .env

@@ -15,6 +15,7 @@ import os
 import sys
 
 from autoseed.names import (
+    ADDRESSES_VARIABLE,
     EXPORTED_HASH_SEED_VARIABLE,
     HANDOVER_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
@@ -26,10 +27,13 @@ from autoseed.names import (
     warn,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 # Linux personality(2) flag that turns address-space layout randomisation off for the process
 # and, inherited, its children (AUTOSEED_ADDRESSES=fixed): id() order then repeats.
 ADDR_NO_RANDOMIZE = 0x0040000
-ADDRESSES_SETTING = "AUTOSEED_ADDRESSES"
 _QUERY_PERSONALITY = 0xFFFFFFFF
 
 # Why this process did not restart although a seed was in force (for `autoseed status`).
@@ -71,6 +75,7 @@ def restart_early(environ: "os._Environ[str]") -> None:
     offset or not: hashing must agree across ranks.
     """
     seed = environ.get(SETTING_PREFIX, "").strip()
+    addresses = environ.get(ADDRESSES_VARIABLE, "").strip().casefold()
     if (
         seed.isascii()
         and seed.isdigit()
@@ -78,41 +83,42 @@ def restart_early(environ: "os._Environ[str]") -> None:
         and int(seed) <= MAX_SEED
         and environ.get(HASH_SEED_MODE_VARIABLE, REEXEC_WORD).strip().casefold() == REEXEC_WORD
         and not hash_seed_is_fixed(environ)
-        and environ.get(ADDRESSES_SETTING, "").strip().casefold() in ("", "random", "fixed")
+        and addresses in ("", "random", "fixed")
         and why_not_safe() is None
     ):
-        fixed = environ.get(ADDRESSES_SETTING, "").strip().casefold() == "fixed"
-        restart(int(seed), "", {}, fix_addresses=fixed)
+        restart(int(seed), "", {}, fix_addresses=addresses == "fixed")
+
+
+def _personality() -> "tuple[Any, str]":
+    """libc's ``personality(2)``, or ``None`` and the reason there is none."""
+    if not sys.platform.startswith("linux"):
+        return None, f"address randomisation can be switched off only on Linux, not {sys.platform}"
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).personality, ""
+    except (OSError, AttributeError) as exc:
+        return None, f"personality(2) is not available ({exc})"
 
 
 def addresses_fixed() -> bool:
     """Whether address randomisation is off for this process (Linux personality flag)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        current = ctypes.CDLL(None, use_errno=True).personality(_QUERY_PERSONALITY)
-    except (OSError, AttributeError):
-        return False
+    personality, _ = _personality()
+    current = -1 if personality is None else personality(_QUERY_PERSONALITY)
     return current != -1 and bool(current & ADDR_NO_RANDOMIZE)
 
 
 def fix_addresses() -> "str | None":
     """Turn address randomisation off for the next exec of this process; the reason if not."""
-    if not sys.platform.startswith("linux"):
-        return f"address randomisation can be switched off only on Linux, not {sys.platform}"
-    try:
-        import ctypes
+    personality, unavailable = _personality()
+    if personality is None:
+        return unavailable
+    current = personality(_QUERY_PERSONALITY)
+    if current != -1 and personality(current | ADDR_NO_RANDOMIZE) != -1:
+        return None
+    import ctypes
 
-        personality = ctypes.CDLL(None, use_errno=True).personality
-        current = personality(_QUERY_PERSONALITY)
-        if current != -1 and personality(current | ADDR_NO_RANDOMIZE) != -1:
-            return None
-        error = ctypes.get_errno()
-    except (OSError, AttributeError) as exc:
-        return f"personality(2) is not available ({exc})"
-    return f"the system refused personality(ADDR_NO_RANDOMIZE): {os.strerror(error)}"
+    return f"the system refused personality(ADDR_NO_RANDOMIZE): {os.strerror(ctypes.get_errno())}"
 
 
 def restart(
@@ -165,7 +171,7 @@ def _fix_addresses_or_say() -> "str | None":
     if refused is not None:
         from autoseed.names import say_once
 
-        say_once(f"{ADDRESSES_SETTING}=fixed: {refused}; the run goes on with random addresses")
+        say_once(f"{ADDRESSES_VARIABLE}=fixed: {refused}; the run goes on with random addresses")
     return refused
 
 
