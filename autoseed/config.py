@@ -16,6 +16,7 @@ from autoseed.names import (
     ENV_FILE_VARIABLE,
     looks_like_setting,
     one_slip_apart,
+    seed_number,
 )
 from autoseed.names import HASH_SEED_MODE_VARIABLE as HASH_SEED_MODE_VARIABLE
 from autoseed.names import MAX_SEED as MAX_SEED
@@ -277,10 +278,10 @@ def parse_seed(setting: Setting) -> int | str | None:
         return None
     if word == RANDOM_SEED_WORD:
         return RANDOM_SEED_WORD
-    # The length check keeps int() away from its 4300-digit limit on hostile input.
-    if word.isascii() and word.isdigit() and len(word) <= 10 and int(word) <= MAX_SEED:
-        return int(word)
-    raise setting.invalid(SEED_ACCEPTS)
+    seed = seed_number(word)
+    if seed is None:
+        raise setting.invalid(SEED_ACCEPTS)
+    return seed
 
 
 def parse_flag(setting: Setting) -> bool:
@@ -399,9 +400,7 @@ def draw_seed() -> int:
 def inherited_draw(environ: "Mapping[str, str]", seed_setting: Setting) -> int | None:
     """The number a parent drew for this same ``AUTOSEED=random`` setting, if it left one."""
     number, _, source = environ.get(DRAWN_SEED_VARIABLE, "").partition(" ")
-    if source != seed_setting.source or not (number.isascii() and number.isdigit()):
-        return None
-    return int(number) if len(number) <= 10 and int(number) <= MAX_SEED else None
+    return seed_number(number) if source == seed_setting.source else None
 
 
 def resolve_config(

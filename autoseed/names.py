@@ -169,6 +169,14 @@ def locate_env_file(environ: "Mapping[str, str]") -> "tuple[str, bool] | None":
     return None
 
 
+def seed_number(word: str) -> "int | None":
+    """``word`` as a seed, 0..``MAX_SEED``, or ``None`` when it is not one. The length check
+    keeps ``int()`` away from its 4300-digit limit on hostile input."""
+    if word.isascii() and word.isdigit() and len(word) <= 10 and int(word) <= MAX_SEED:
+        return int(word)
+    return None
+
+
 def hash_seed_is_fixed(environ: "Mapping[str, str]") -> bool:
     """Whether ``PYTHONHASHSEED`` holds a number (``random`` or unset leave hashing random)."""
     value = environ.get(HASH_SEED_VARIABLE, "").strip()

@@ -20,10 +20,10 @@ from autoseed.names import (
     HANDOVER_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
     HASH_SEED_VARIABLE,
-    MAX_SEED,
     REEXEC_WORD,
     SETTING_PREFIX,
     hash_seed_is_fixed,
+    seed_number,
     warn,
 )
 
@@ -74,19 +74,16 @@ def restart_early(environ: "os._Environ[str]") -> None:
     which restarts from :func:`restart` where it should. The hash seed is the base seed, rank
     offset or not: hashing must agree across ranks.
     """
-    seed = environ.get(SETTING_PREFIX, "").strip()
+    seed = seed_number(environ.get(SETTING_PREFIX, "").strip())
     addresses = environ.get(ADDRESSES_VARIABLE, "").strip().casefold()
     if (
-        seed.isascii()
-        and seed.isdigit()
-        and len(seed) <= 10
-        and int(seed) <= MAX_SEED
+        seed is not None
         and environ.get(HASH_SEED_MODE_VARIABLE, REEXEC_WORD).strip().casefold() == REEXEC_WORD
         and not hash_seed_is_fixed(environ)
         and addresses in ("", "random", "fixed")
         and why_not_safe() is None
     ):
-        restart(int(seed), "", {}, fix_addresses=addresses == "fixed")
+        restart(seed, "", {}, fix_addresses=addresses == "fixed")
 
 
 def _personality() -> "tuple[Any, str]":
