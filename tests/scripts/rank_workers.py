@@ -27,7 +27,8 @@ if __name__ == "__main__":
     rank = os.environ["RANK"]
     if os.environ.get("SEED_ITSELF"):
         torch.manual_seed(42)
-    print(f"rank {rank} main {float(torch.rand(1))}", flush=True)
+    # One write per line: the ranks share the pipe, and print() writes the newline apart.
+    os.write(1, f"rank {rank} main {float(torch.rand(1))}\n".encode())
     loader = DataLoader(Draws(), batch_size=None, num_workers=2)
     for line in loader:
-        print(f"rank {rank} {line}", flush=True)
+        os.write(1, f"rank {rank} {line}\n".encode())

@@ -58,7 +58,8 @@ def main() -> None:
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict()}
         torch.save(state, os.path.join(directory, f"epoch{epoch}.rank{rank}.pt"))
     weights = b"".join(p.detach().numpy().tobytes() for p in model.parameters())
-    print(f"rank {rank} digest {hashlib.sha256(weights).hexdigest()}", flush=True)
+    line = f"rank {rank} digest {hashlib.sha256(weights).hexdigest()}\n"
+    os.write(1, line.encode())  # one write: the ranks share the pipe and must not interleave
 
 
 if __name__ == "__main__":
