@@ -13,18 +13,18 @@ autoseed is active; with ``filterwarnings = error`` that warning stops the run.
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from autoseed.config import ConfigError, SeedPlan
-    from autoseed.seeding import SeedRecord, active_plan, seed_everything, seeded
+    from autoseed.seeding.libraries import SeedRecord, active_plan, seed_everything, seeded
+    from autoseed.settings.plan import ConfigError, SeedPlan
 
 __all__ = ["ConfigError", "SeedPlan", "SeedRecord", "active_plan", "seed_everything", "seeded"]
 
 _HOMES = {
-    "ConfigError": "autoseed.config",
-    "SeedPlan": "autoseed.config",
-    "SeedRecord": "autoseed.seeding",
-    "active_plan": "autoseed.seeding",
-    "seed_everything": "autoseed.seeding",
-    "seeded": "autoseed.seeding",
+    "ConfigError": "autoseed.settings.plan",
+    "SeedPlan": "autoseed.settings.plan",
+    "SeedRecord": "autoseed.seeding.libraries",
+    "active_plan": "autoseed.seeding.libraries",
+    "seed_everything": "autoseed.seeding.libraries",
+    "seeded": "autoseed.seeding.libraries",
 }
 
 
@@ -39,9 +39,10 @@ def __getattr__(name: str) -> object:
 
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext autoseed``: the ``%autoseed`` line magic in this IPython shell."""
-    from autoseed.ipython import load_ipython_extension as load
+    from autoseed.integrations.ipython import load_ipython_extension as load
+    from autoseed.start.status import describe_status
 
-    load(ipython)
+    load(ipython, describe_status)
 
 
 def __dir__() -> list[str]:

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
     Params = ParamSpec("Params")
 
+# The package's own folder: frames and files inside it are autoseed's, never the user's.
+PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 SETTING_PREFIX = "AUTOSEED"
 ENV_FILE_VARIABLE = "AUTOSEED_ENV_FILE"
 HASH_SEED_VARIABLE = "PYTHONHASHSEED"
@@ -56,6 +58,14 @@ def reported(what: str) -> "Callable[[Callable[Params, None]], Callable[Params, 
         return guarded
 
     return decorate
+
+
+def is_autoseed_command() -> bool:
+    """Whether this process is the ``autoseed`` command line tool (console script or ``-m``)."""
+    argv = getattr(sys, "orig_argv", [])
+    return os.path.basename(sys.argv[0] if sys.argv else "") == "autoseed" or any(
+        flag == "-m" and module == "autoseed" for flag, module in zip(argv, argv[1:], strict=False)
+    )
 
 
 def warn(message: str) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autoseed import hook, seeding
+from autoseed import hook
+from autoseed.seeding import libraries
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -192,8 +193,8 @@ def isolated_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     saved_environ = dict(os.environ)
     yield
     hook.forget()
-    seeding._records.clear()
-    seeding._plan = None
-    seeding._environment_before_export = None
+    libraries._records.clear()
+    libraries._plan = None
+    libraries._environment_before_export = None
     os.environ.clear()
     os.environ.update(saved_environ)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autoseed.config import (
+from autoseed.settings.plan import (
     CUDNN_VARIABLE,
     ENVIRONMENT,
     SEED_VARIABLE,

@@ -15,8 +15,8 @@ from dotenv.parser import parse_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autoseed.dotenv_syntax import setting_bindings
 from autoseed.names import looks_like_setting
+from autoseed.settings.dotenv_syntax import setting_bindings
 
 PIECES = [
     "AUTOSEED", "AUTOSEED_CUDNN", "autoseed", "AUTO_SEED", "AUTOSED", "AUTH", "export ", "=",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autoseed.config import ConfigError
-from autoseed.envfile import ENV_FILE_READ_LIMIT, EnvFile, read_env_file
 from autoseed.names import locate_env_file
-from autoseed.resolution import read_file_settings, settings_from_env_file
+from autoseed.settings.env_file import ENV_FILE_READ_LIMIT, EnvFile, read_env_file
+from autoseed.settings.plan import ConfigError
+from autoseed.settings.sources import read_file_settings, settings_from_env_file
 
 
 def head_of(path: Path) -> EnvFile:

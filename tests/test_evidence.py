@@ -137,7 +137,7 @@ def test_explain_stops_at_the_first_fix_and_skips_what_the_restart_fixes(
 def test_internal_profiler_operators_are_never_blamed(tmp_path: Path) -> None:
     """The trace comparison itself, on two recorded traces that differ only by a profiler
     operator and then by a real one."""
-    from autoseed.explainer import compare_traces
+    from autoseed.verify.explain import compare_traces
 
     first, second = tmp_path / "1", tmp_path / "2"
     first.mkdir(), second.mkdir()

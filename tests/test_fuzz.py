@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autoseed
-from autoseed.config import (
+from autoseed.names import looks_like_setting
+from autoseed.settings.env_file import EnvFile
+from autoseed.settings.plan import (
     KNOWN_VARIABLES,
     MAX_SEED,
     RANK_VARIABLES,
@@ -21,9 +23,7 @@ from autoseed.config import (
     collect_settings,
     resolve_config,
 )
-from autoseed.envfile import EnvFile
-from autoseed.names import looks_like_setting
-from autoseed.resolution import settings_from_env_file
+from autoseed.settings.sources import settings_from_env_file
 
 VARIABLES = [*KNOWN_VARIABLES, "AUTOSEED_UNKNOWN"]
 ON_WORDS = st.sampled_from(["1", "true", "yes", "on", "1024", "random", "warn", "reexec"])

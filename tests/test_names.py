@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autoseed.config import KNOWN_VARIABLES, meant_variable
 from autoseed.names import _NEIGHBOURS as NEIGHBOURS
 from autoseed.names import looks_like_setting, might_be_setting, one_slip_apart
+from autoseed.settings.plan import KNOWN_VARIABLES, meant_variable
 
 
 @pytest.mark.parametrize(

@@ -92,7 +92,8 @@ def test_invalid_cudnn_mode_is_refused() -> None:
 def test_package_import_stays_light() -> None:
     code = (
         "import sys, autoseed; heavy = {'numpy', 'torch', 'dotenv', 'logging', 'typing', "
-        "'autoseed.config', 'autoseed.seeding'} & set(sys.modules); print(sorted(heavy))"
+        "'autoseed.settings.plan', 'autoseed.seeding.libraries'} & set(sys.modules); "
+        "print(sorted(heavy))"
     )
     result = check(run([sys.executable, "-S", "-c", code], env=clean_env(PYTHONPATH=str(ROOT))))
     assert result.stdout.strip() == "[]", describe(result)

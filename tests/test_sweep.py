@@ -118,7 +118,7 @@ def test_drawn_seeds_are_recorded_and_taken_up_again(installed: Venv, project: P
                   *command(installed))  # fmt: skip
     seeds = [run["seed"] for run in json.loads(first.stdout)["runs"]]
     assert len(set(seeds)) == 3
-    assert json.loads((project / "drawn" / "sweep.json").read_text())["seeds"] == seeds
+    assert json.loads((project / "drawn" / "folder.json").read_text())["seeds"] == seeds
     again = sweep(installed, project, "--count", "3", "--out", "drawn", *command(installed))
     assert "3 of 3 seeds already done" in again.stderr, describe(again)
 

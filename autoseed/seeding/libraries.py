@@ -1,0 +1,334 @@
+"""Seed ``random``, numpy and torch: the one code path behind the start-up hook and the API.
+
+Each library is seeded when it is first imported (at once if it already is), so a seed that the
+script sets itself afterwards still wins.
+"""
+
+import os
+
+from autoseed.hook import before_next_import, cancel, fully_imported, refuse_import, when_imported
+from autoseed.names import (
+    DRAWN_SEED_VARIABLE,
+    EXPORTED_HASH_SEED_VARIABLE,
+    HASH_SEED_VARIABLE,
+    is_autoseed_command,
+    reported,
+    warn,
+)
+from autoseed.seeding import calls, ledger, streams
+from autoseed.seeding.seeders import (
+    BUILT_IN_SEEDERS,
+    CUBLAS_WORKSPACE_VARIABLE,
+    ENTRY_POINT_GROUP,
+    prepare_environment,
+    seed_for_this_process,
+    third_party_seeders,
+)
+from autoseed.settings.plan import (
+    CUDNN_VARIABLE,
+    DETERMINISTIC_VARIABLE,
+    GENERATORS_VARIABLE,
+    MAX_SEED,
+    RANK_OFFSET_VARIABLE,
+    SEED_VARIABLE,
+    VERBOSE_VARIABLE,
+    ConfigError,
+    SeedPlan,
+    Setting,
+    resolve_config,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from autoseed.seeding.seeders import Seeder
+
+# Libraries whose import is refused while the configuration is invalid: running them unseeded
+# would be silent. ``random`` is not among them: pip and most of the standard library import it.
+REFUSED_WHEN_INVALID = ("numpy", "torch")
+
+_plan: SeedPlan | None = None
+_records: "list[SeedRecord]" = []
+# What the exported variables held before autoseed first exported them, so that
+# ``autoseed status`` can tell where each setting really came from.
+_environment_before_export: dict[str, str | None] | None = None
+
+
+class SeedRecord:
+    """One library that autoseed seeded (or configured), with what and from where."""
+
+    __slots__ = ("library", "seed", "source", "detail")
+
+    def __init__(self, library: str, seed: int | None, source: str, detail: str) -> None:
+        self.library = library
+        self.seed = seed
+        self.source = source
+        self.detail = detail
+
+    def describe(self) -> str:
+        return describe_seeding(self.library, self.seed, self.detail)
+
+    def __repr__(self) -> str:
+        return (
+            f"SeedRecord(library={self.library!r}, seed={self.seed!r}, "
+            f"source={self.source!r}, detail={self.detail!r})"
+        )
+
+
+def describe_seeding(library: str, seed: int | str | None, detail: str) -> str:
+    """The wording of AUTOSEED_VERBOSE lines and of ``autoseed status``."""
+    if seed is None:
+        return f"{library}: {detail} (not seeded)"
+    done = f"seeded {library} with {seed}"
+    return f"{done}; {detail}" if detail else done
+
+
+class _SeedOnImport:
+    """One library's seeder bound to a plan; a class because functools costs start-up time."""
+
+    __slots__ = ("library", "seeder", "plan")
+
+    def __init__(self, library: str, seeder: "Seeder", plan: SeedPlan) -> None:
+        self.library = library
+        self.seeder = seeder
+        self.plan = plan
+
+    def __call__(self, module: "ModuleType") -> None:
+        plan = self.plan
+        try:
+            seed = seed_for_this_process(plan)
+            with ledger.seeding_by_autoseed():
+                detail = self.seeder(module, seed, plan)
+        except Exception as exc:  # runs inside the user's import statement: report, never raise
+            warn(f"could not seed {self.library}: {type(exc).__name__}: {exc}")
+            return
+        record = SeedRecord(self.library, seed, plan.source_of(SEED_VARIABLE), detail)
+        _records.append(record)
+        if plan.verbose:
+            warn(record.describe())
+
+
+_watching: "list[tuple[str, _SeedOnImport]]" = []
+
+
+def _watch(
+    seeders: "dict[str, tuple[str, Seeder]]", plan: SeedPlan, skip: "tuple[str, ...]" = ()
+) -> None:
+    for library, (module_name, seeder) in seeders.items():
+        # Without a seed there is only torch's flags to set.
+        if (plan.seed is not None or library == "torch") and library not in skip:
+            callback = _SeedOnImport(library, seeder, plan)
+            _watching.append((module_name, callback))
+            when_imported(module_name, callback)
+
+
+_third_party: "dict[str, tuple[str, Seeder]] | None" = None
+
+
+def _found_third_party() -> "dict[str, tuple[str, Seeder]]":
+    """The third-party seeders, looked up once per process (a scan of sys.path)."""
+    global _third_party
+    if _third_party is None:
+        try:
+            _third_party = third_party_seeders()
+        except Exception as exc:  # runs inside the user's next import: report, never raise
+            warn(f"could not look up {ENTRY_POINT_GROUP} entry points: {type(exc).__name__}: {exc}")
+            _third_party = {}
+    return _third_party
+
+
+def _watch_third_party(plan: SeedPlan) -> None:
+    if _plan is plan:  # else replaced by a later plan in the meantime
+        _watch(_found_third_party(), plan)
+
+
+def apply_plan(
+    plan: SeedPlan,
+    *,
+    export: bool = True,
+    third_party_now: bool = False,
+    restarted: bool = False,
+    skip: "tuple[str, ...]" = (),
+) -> None:
+    """Seed what is imported now and what is imported later; replaces any earlier plan.
+
+    ``export`` puts the settings into ``os.environ`` for children, as ``load_dotenv()`` would:
+    right for :func:`seed_everything`, wrong at start-up, where settings that came from a
+    ``.env`` must configure only the processes started where that file applies (a Jupyter
+    server's kernels, an IDE's helpers run elsewhere). Children always get what they cannot
+    resolve themselves: the hash seed, and the number drawn for ``AUTOSEED=random``.
+    ``third_party_now`` seeds third-party libraries at once instead of at the next import.
+    ``restarted``: this interpreter was restarted by autoseed, which set ``PYTHONHASHSEED``.
+    ``skip``: libraries (``"numpy"``) left as they are, now and at their import.
+    """
+    global _plan, _environment_before_export
+    for module_name, callback in _watching:
+        cancel(module_name, callback)
+    _watching.clear()
+    _plan = plan
+    streams.set_process_seed(plan.effective_seed)
+    ledger.set_verbose(plan.verbose)
+    calls.configure(derive=plan.generators, override_seed=plan.override_seed)
+    if not plan.active:
+        return
+    streams.reseed_forked_children_with(_reseed_forked_child)
+    if plan.seed is not None and not _spawn_watched:
+        _spawn_watched.append(True)  # once per process: plans come and go, the numbering stays
+        when_imported("multiprocessing.spawn", _number_spawned_children)
+    settings = plan.exported_environment()
+    exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
+    if _environment_before_export is None:
+        _environment_before_export = {
+            key: os.environ.get(key)
+            for key in (
+                *settings,
+                DRAWN_SEED_VARIABLE,
+                HASH_SEED_VARIABLE,
+                EXPORTED_HASH_SEED_VARIABLE,
+                CUBLAS_WORKSPACE_VARIABLE,
+            )
+        }
+        if restarted:  # our restart set them, not the user
+            _environment_before_export[HASH_SEED_VARIABLE] = None
+            _environment_before_export[EXPORTED_HASH_SEED_VARIABLE] = None
+    os.environ.update(exported)
+    if plan.seed is not None and HASH_SEED_VARIABLE not in os.environ:
+        # Children agree on hash(), across ranks too (the base seed, not the rank's); this
+        # interpreter's was fixed by the restart, or stays as is. The marker lets a child
+        # (a kernel a seeded server starts) tell autoseed's PYTHONHASHSEED from the user's.
+        os.environ[HASH_SEED_VARIABLE] = os.environ[EXPORTED_HASH_SEED_VARIABLE] = str(plan.seed)
+    prepare_environment(plan)
+    # The autoseed command itself says which seed it hands to the command it runs, if any.
+    if plan.seed_drawn and not plan.seed_inherited and not is_autoseed_command():
+        warn(f"{SEED_VARIABLE}={plan.seed}")
+    _watch(BUILT_IN_SEEDERS, plan, skip)
+    if plan.seed is not None and third_party_now:
+        _watch_third_party(plan)
+    elif plan.seed is not None:
+        # Looking for third-party seeders costs a scan of sys.path (and importlib.metadata where
+        # a distribution declares one): defer it to the next import, so that an interpreter
+        # that imports nothing more never pays.
+        before_next_import(lambda: _watch_third_party(plan))
+
+
+def reseed_everything(plan: SeedPlan, *, keep_code_seeds: bool = False) -> None:
+    """Seed every library autoseed seeds (third-party ones included) again, now, with ``plan``;
+    one imported later gets it at its import. For a fresh start inside a running process: a
+    notebook's first cell, each test. Exports nothing.
+
+    ``keep_code_seeds``: leave alone each library whose global generator the code seeded after
+    autoseed last did (a fixture's ``np.random.seed(0)``): the user's own seed wins.
+    """
+    skip = tuple(
+        library for library in BUILT_IN_SEEDERS if ledger.seeded_by_code_since_autoseed(library)
+    )
+    apply_plan(plan, export=False, third_party_now=True, skip=skip if keep_code_seeds else ())
+
+
+_spawn_watched: "list[bool]" = []
+
+
+@reported("number spawned children")
+def _number_spawned_children(spawn: "ModuleType") -> None:
+    streams.number_spawned_children(spawn)
+
+
+def _reseed_forked_child() -> None:
+    """In a forked child: every imported library gets the streams derived for this child."""
+    if _plan is not None and _plan.seed is not None:
+        seed_imported(_plan, third_party=_third_party or {})
+
+
+def seed_imported(
+    plan: SeedPlan,
+    *,
+    skip: tuple[str, ...] = (),
+    third_party: "dict[str, tuple[str, Seeder]] | None" = None,
+) -> None:
+    """Seed the libraries already imported, now, except ``skip``; nothing else changes.
+
+    ``third_party``: the third-party seeders to include (by default, looked up).
+    """
+    if third_party is None:
+        third_party = _found_third_party()
+    for library, (module_name, seeder) in {**BUILT_IN_SEEDERS, **third_party}.items():
+        module = fully_imported(module_name)
+        if library not in skip and module is not None:
+            _SeedOnImport(library, seeder, plan)(module)
+
+
+def refuse_unseeded_imports(error: ConfigError) -> None:
+    """Make numpy and torch imports fail with ``error`` until a valid plan is applied."""
+    for name in REFUSED_WHEN_INVALID:
+        refuse_import(name, lambda: ConfigError(str(error)))
+
+
+def seed_everything(
+    seed: int,
+    *,
+    cudnn: str = "deterministic",
+    deterministic: bool | str = False,
+    rank_offset: bool = False,
+    generators: bool = True,
+    verbose: bool = False,
+    numpy_generators: bool | None = None,
+) -> SeedPlan:
+    """Seed random, numpy and torch now and at their first import, as ``AUTOSEED=seed`` would.
+
+    Each keyword takes the values of its ``AUTOSEED_*`` variable (``deterministic="warn"``);
+    the settings go through the same parser and the same seeding code as the environment's.
+    ``numpy_generators`` is 0.2's name for ``generators`` and wins where given.
+    Returns the plan that was applied.
+    """
+    # Any integral number (numpy.int64 included, by __index__) but a bool, surely a slip.
+    index = getattr(type(seed), "__index__", None)
+    number = index(seed) if index is not None and not isinstance(seed, bool) else None
+    if number is None or not 0 <= number <= MAX_SEED:
+        raise ConfigError(
+            f"seed_everything(seed={seed!r}) is not valid; expected an integer 0..{MAX_SEED}"
+        )
+    seed = number
+    values = {
+        SEED_VARIABLE: str(seed),
+        CUDNN_VARIABLE: cudnn,
+        DETERMINISTIC_VARIABLE: deterministic,
+        RANK_OFFSET_VARIABLE: rank_offset,
+        GENERATORS_VARIABLE: generators if numpy_generators is None else numpy_generators,
+        VERBOSE_VARIABLE: verbose,
+    }
+    settings = {
+        variable: Setting(variable, _as_word(value), "seed_everything()")
+        for variable, value in values.items()
+    }
+    plan = resolve_config(settings, os.environ)
+    apply_plan(plan)
+    from autoseed.settings import notices
+
+    notices.tell_now()  # what the start-up hook found wrong, now that the API is in use
+    return plan
+
+
+def _as_word(value: bool | str) -> str:
+    return ("1" if value else "0") if isinstance(value, bool) else value
+
+
+def seeded() -> tuple[SeedRecord, ...]:
+    """What autoseed has seeded in this process so far, in order."""
+    return tuple(_records)
+
+
+def environment_before_autoseed() -> dict[str, str]:
+    """``os.environ`` as it was before autoseed exported its settings into it."""
+    environ = dict(os.environ)
+    for key, value in (_environment_before_export or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    return environ
+
+
+def active_plan() -> SeedPlan | None:
+    """The plan in force (from the environment or ``seed_everything``), if any."""
+    return _plan

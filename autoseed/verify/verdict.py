@@ -1,0 +1,149 @@
+"""``autoseed verify``: does a command give identical results under the same seed?"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from autoseed.names import warn
+from autoseed.seeding.libraries import environment_before_autoseed
+from autoseed.settings.plan import SEED_VARIABLE
+from autoseed.verify.runs import (
+    NOTHING_COMPARED,
+    RunOutcome,
+    differences,
+    nothing_to_compare,
+    run_once,
+)
+
+# verify's exit status when every compared output was empty in every run: no verdict.
+NOTHING_COMPARED_STATUS = 3
+
+
+def _unseeded_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if not k.startswith(SEED_VARIABLE)}
+    env[SEED_VARIABLE] = "off"  # also switches off a .env that would seed the command
+    return env
+
+
+def verify(
+    command: list[str],
+    *,
+    runs: int,
+    seed: int,
+    env: Mapping[str, str],
+    compare: list[str],
+    baseline: bool,
+    explain: bool = False,
+    as_json: bool = False,
+    with_stderr: bool = False,
+) -> int:
+    """0: reproducible; 1: not (or the command failed); 3: nothing to compare.
+
+    Each run gets ``env``: the user's own environment plus ``AUTOSEED=seed``, and nothing else
+    (``launcher.prepare_seeded_run``), so that the verdict is about ``AUTOSEED=N CMD`` exactly as
+    the user types it, hash seed included. ``explain`` says why and where seeded runs differ;
+    ``as_json`` prints the whole report as JSON; ``with_stderr`` compares stderr too, without
+    autoseed's own lines.
+    """
+    report: dict[str, Any] = {"command": command, "seed": seed, "verdict": "failed"}
+    status = _verify(command, runs, seed, env, compare, baseline, explain, with_stderr, report)
+    if as_json:
+        print(json.dumps(report, indent=2))
+    elif report["lines"]:
+        print("\n".join(report["lines"]))
+    return status
+
+
+def _verify(
+    command: list[str],
+    runs: int,
+    seed: int,
+    env: Mapping[str, str],
+    compare: list[str],
+    baseline: bool,
+    explain: bool,
+    with_stderr: bool,
+    report: dict[str, Any],
+) -> int:
+    lines: list[str] = report.setdefault("lines", [])
+    try:
+        outcomes = [
+            run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})",
+                     with_stderr=with_stderr)
+            for i in range(1, runs + 1)
+        ]  # fmt: skip
+        if _failed(outcomes, lines):
+            return 1
+        if nothing_to_compare(outcomes):
+            report["verdict"] = NOTHING_COMPARED
+            compared = "stdout and stderr" if with_stderr else "stdout"
+            lines.append(
+                f"{NOTHING_COMPARED}: the command left {compared} empty in all {runs} runs"
+                + (f" and {', '.join(compare)} empty" if compare else "")
+                + ", so equal runs prove nothing; add --stderr if it logs there, or "
+                "--compare FILE for what it writes"
+            )
+            return NOTHING_COMPARED_STATUS
+        bare = _unseeded_environment(environment_before_autoseed())
+        unseeded = [
+            run_once(command, bare, compare, f"unseeded run {i} of 2", with_stderr=with_stderr)
+            for i in (1, 2)
+            if baseline
+        ]
+    except FileNotFoundError:
+        warn(f"verify: command not found: {command[0]}")
+        report["verdict"] = "command not found"
+        return 1
+    report["run_seconds"] = [round(outcome.seconds, 3) for outcome in outcomes + unseeded]
+    if _failed(outcomes + unseeded, lines):
+        return 1
+    difference = differences(outcomes)
+    report["verdict"] = "reproducible" if difference is None else "not reproducible"
+    report["difference"] = difference
+    if difference is None:
+        lines.append(f"reproducible ({runs} runs, {SEED_VARIABLE}={seed})")
+    else:
+        lines.append(f"not reproducible ({SEED_VARIABLE}={seed}): {difference}")
+    if unseeded:
+        report["baseline_varies"] = varies = differences(unseeded) is not None
+        lines.append(_baseline_line(difference is None, varies))
+    if explain and difference is not None:
+        from autoseed.verify import explain as explaining
+
+        report.update(explaining.explain(command, env, compare, seed, difference, with_stderr))
+        lines.append(explaining.format_explanation(report))
+    return 0 if difference is None else 1
+
+
+def _failed(outcomes: list[RunOutcome], lines: list[str]) -> bool:
+    """Whether a run failed or did not write a compared file; says the first such run."""
+    for run, outcome in enumerate(outcomes, 1):
+        if outcome.status != 0:
+            tail = outcome.stderr.decode(errors="replace").strip().splitlines()[-5:]
+            lines.append(f"failed: run {run} exited with status {outcome.status}")
+            lines.extend(f"  {line}" for line in tail)
+            return True
+    for run, outcome in enumerate(outcomes, 1):
+        for path, why in outcome.unwritten.items():
+            lines.append(f"failed: run {run} did not write {path}: {why}")
+            return True
+    return False
+
+
+def _baseline_line(repeats: bool, unseeded_varies: bool) -> str:
+    """What two unseeded runs add to the verdict; never a contradiction of it."""
+    if repeats and unseeded_varies:
+        return "baseline: without a seed the output varies, so seeding is what fixes it"
+    if repeats:
+        return (
+            "baseline: the same output without a seed too, so the verdict says little: "
+            "the command does not depend on randomness, or seeds itself"
+        )
+    if unseeded_varies:
+        return "baseline: without a seed the output varies too; the seed does not fix it"
+    return (
+        "baseline: 2 unseeded runs happened to agree, the seeded ones did not: what varies "
+        "is not decided by the seed (the clock, another process, the scheduling)"
+    )
