@@ -1,1 +1,7 @@
-"""integrations"""
+"""Integrations: autoseed where other tools run the code.
+
+``pytest_plugin.py`` (the ``pytest11`` entry point: each test reseeded from the seed and its
+id), ``ipython.py`` (a fresh seed before a notebook's first cell, ``%autoseed``) and
+``launcher.py`` (``autoseed run``: a command started seeded, with its hash seed fixed). Each is
+its own door, entered only by the tool it serves.
+"""

@@ -1,1 +1,9 @@
-"""seeding"""
+"""The seeding: the plan applied to each library at its first import.
+
+Door: ``libraries.py`` (``apply_plan``, ``seed_everything``), the one path behind the start-up
+hook and the API. ``seeders.py`` says what seeding each library means (third parties' too);
+``calls.py`` wraps the libraries' own seeding calls, so that fresh-entropy requests get derived
+seeds and explicit ones can follow ``AUTOSEED_OVERRIDE``; ``streams.py`` derives those seeds
+(per request, per forked or spawned child, per DataLoader worker); ``ledger.py`` records every
+seeding call with its FILE:LINE.
+"""
