@@ -1,9 +1,9 @@
 """autoseed reads a .env's AUTOSEED lines exactly as python-dotenv's parser reads the whole file.
 
 autoseed does not run python-dotenv at start-up (it parses every line, 30 µs each); these
-properties hold its grammar (``autoseed/dotenv_syntax.py``) equal to python-dotenv's on files
-built from the pieces that make the grammar hard: quotes, escapes, multi-line values, comments,
-``export``, every kind of line break and blank.
+properties hold its grammar (``autoseed/settings/dotenv_syntax.py``) equal to python-dotenv's on
+files built from the pieces that make the grammar hard: quotes, escapes, multi-line values,
+comments, ``export``, every kind of line break and blank.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``AUTOSEED_RESUME=1``: a run resumed from its checkpoint continues the random streams it
 saved, with no code change.
 
-At ``torch.save(obj, path)`` this process's random state (``autoseed/rngstate.py``) is written
+At ``torch.save(obj, path)`` this process's random state (``random_state.py``) is written
 next to the checkpoint, one record per rank (``path.autoseed-rng.rank0.json``); the checkpoint
 itself is byte for byte what the script saved. At ``torch.load(path)`` the record for this
 rank is read and the states restored as the load returns, once per process, and only in a

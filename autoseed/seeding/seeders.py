@@ -31,7 +31,7 @@ CUBLAS_WORKSPACE_SETTING = ":4096:8"
 
 def seed_for_this_process(plan: SeedPlan) -> int | None:
     """The plan's seed as this process uses it: a DataLoader worker's own seed inside a worker,
-    the seed derived for a forked child inside one (``autoseed/streams.py``).
+    the seed derived for a forked child inside one (``streams.py``).
 
     torch seeds each worker with ``base_seed + worker_id`` after the worker has imported its
     modules; a library first imported later than that must get the worker's stream, not the

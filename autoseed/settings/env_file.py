@@ -1,6 +1,6 @@
 """Read the ``.env`` that applies, once: its first MiB, its owner, its encoding, its settings.
 
-Only its ``AUTOSEED*`` lines are parsed (``autoseed/dotenv_syntax.py``): the rest of a
+Only its ``AUTOSEED*`` lines are parsed (``dotenv_syntax.py``): the rest of a
 project's ``.env`` (secrets) is never put into ``os.environ``; values are parsed, never
 expanded (no ``${VAR}``, no command substitution).
 """

@@ -77,7 +77,7 @@ def activate_from_startup(
     if plan.resume and plan.seed is not None:
         _watch_checkpoints(plan)
     if plan.effective_seed is not None:
-        # Waits for IPython's import; never imports it (autoseed/ipython.py says why).
+        # Waits for IPython's import; never imports it (autoseed/integrations/ipython.py says why).
         when_imported("IPython.core.interactiveshell", _prepare_ipython)
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         when_imported("torch", _start_tracing)

@@ -7,7 +7,7 @@ interpreter finds ``PYTHONHASHSEED`` set and never restarts again, nor do its ch
 inherit it. The restart happens only where it is safe; ``autoseed status`` says why not where not.
 
 This module imports nothing else of the package: when the seed comes from the environment the
-start-up hand-over (``autoseed/startup.py``) restarts from here, before the rest of autoseed is
+start-up hand-over (``entry.py``) restarts from here, before the rest of autoseed is
 imported, so the restart costs one bare interpreter start.
 """
 

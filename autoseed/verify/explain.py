@@ -2,9 +2,9 @@
 
 Why: rerun twice with one change at a time (each a fix autoseed knows), up to the first that
 makes the runs repeat. Where: run twice more traced, and compare what the runs recorded: the
-first torch operator whose result differs, classified (``autoseed/trace.py``); the first seed
-call whose value differs (``autoseed/ledger.py``); and the reads of what no seed controls, the
-clock and the OS's entropy among them (``autoseed/outside.py``). Both reuse verify's runner.
+first torch operator whose result differs, classified (``trace.py``); the first seed
+call whose value differs (``ledger.py``); and the reads of what no seed controls, the
+clock and the OS's entropy among them (``outside.py``). Both reuse verify's runner.
 """
 
 from __future__ import annotations
