@@ -34,7 +34,7 @@ def _gate_in_the_package() -> ModuleType | None:
 
     package = find_spec("autoseed")
     for directory in (package and package.submodule_search_locations) or ():
-        path = os.path.join(directory, "startup_files", "_autoseed_startup.py")
+        path = os.path.join(directory, "start", "startup_files", "_autoseed_startup.py")
         spec = spec_from_file_location("_autoseed_startup", path)
         if spec is not None and spec.loader is not None and os.path.isfile(path):
             gate = module_from_spec(spec)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autoseed.start.files import EARLIER_CONTENTS, start_file_contents
+from autoseed.start.install import EARLIER_CONTENTS, start_file_contents
 from conftest import (
     BASE_PYTHON,
     LEGACY_SCRIPT,

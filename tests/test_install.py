@@ -12,7 +12,7 @@ from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
 
 pytestmark = pytest.mark.slow
 
-PTH_LINE = (ROOT / "autoseed" / "startup_files" / "autoseed.pth").read_text()
+PTH_LINE = (ROOT / "autoseed" / "start" / "startup_files" / "autoseed.pth").read_text()
 # A seeded `python -c` restarts once to fix its hash seed, which AUTOSEED_VERBOSE reports.
 SEEDED_RANDOM = "autoseed: restarted once with PYTHONHASHSEED=1\nautoseed: seeded random with 1\n"
 
@@ -33,7 +33,7 @@ def test_wheel_puts_pth_and_start_at_the_root_of_site_packages(installed: Venv) 
     site_packages = installed.site_packages
     assert (site_packages / "autoseed.pth").read_text() == PTH_LINE
     assert (site_packages / "autoseed.start").read_text() == "_autoseed_startup:run\n"
-    gate = (ROOT / "autoseed" / "startup_files" / "_autoseed_startup.py").read_text()
+    gate = (ROOT / "autoseed" / "start" / "startup_files" / "_autoseed_startup.py").read_text()
     assert (site_packages / "_autoseed_startup.py").read_text() == gate
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from autoseed.integrations import launcher
 from autoseed.names import warn
 from autoseed.settings.plan import ConfigError
-from autoseed.start import files
+from autoseed.start import install as start_files
 from autoseed.start.status import NOT_INSTALLED, build_status, format_status, installed_version
 from autoseed.verify import verdict
 
@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     install = _command(commands, "install", "write autoseed.pth into a site directory")
     _add_location(install)
     install.add_argument(
-        files.NON_SITE_FLAG,
+        start_files.NON_SITE_FLAG,
         action="store_true",
         help="write into a directory that is not a site directory of this interpreter",
     )
@@ -202,10 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(parser, list(args.argv))
     if args.command == "verify":
         return _verify(parser, args)
-    directory = files.site_directory(user=args.user, target=args.target)
+    directory = start_files.site_directory(user=args.user, target=args.target)
     if args.command == "install":
-        return files.install(directory, user=args.user, any_directory=args.any_directory)
-    return files.uninstall(directory)
+        return start_files.install(directory, user=args.user, any_directory=args.any_directory)
+    return start_files.uninstall(directory)
 
 
 def _run(parser: argparse.ArgumentParser, words: list[str]) -> int:

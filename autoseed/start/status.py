@@ -42,7 +42,7 @@ from autoseed.settings.plan import (
 )
 from autoseed.settings.sources import resolve_environment
 from autoseed.start import restart
-from autoseed.start.files import START_FILE_NAMES, site_directories
+from autoseed.start.install import START_FILE_NAMES, site_directories
 
 DEFAULT_VALUES = {
     SEED_VARIABLE: "off",

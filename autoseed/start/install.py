@@ -20,9 +20,12 @@ import sysconfig
 from autoseed.names import PACKAGE_DIRECTORY, warn
 
 _PACKAGE = PACKAGE_DIRECTORY
-# In a source tree (and an editable install) the files lie in the package's startup_files/; an
-# installed wheel has them at the root of site-packages, beside the package.
-_WHERE_START_FILES_LIE = (os.path.join(_PACKAGE, "startup_files"), os.path.dirname(_PACKAGE))
+# In a source tree (and an editable install) the files lie beside this module, in
+# startup_files/; an installed wheel has them at the root of site-packages, beside the package.
+_WHERE_START_FILES_LIE = (
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "startup_files"),
+    os.path.dirname(_PACKAGE),
+)
 START_FILE_NAMES = ("autoseed.pth", "autoseed.start", "_autoseed_startup.py")
 # What `autoseed install` wrote before the gate left the package: removed by uninstall too.
 EARLIER_CONTENTS = {
