@@ -83,6 +83,32 @@ def test_pip_uninstall_leaves_nothing_behind(fresh_venv: Venv, wheel: Path) -> N
     assert result.stderr == "", describe(result)
 
 
+# The wheel of autoseed 0.3 (its package on one floor, its gate importing autoseed.startup),
+# built from that release's source; both carry the version number 0.1.0, hence the reinstall.
+WHEEL_OF_0_3 = Path(__file__).parent / "data" / "0.3" / "autoseed-0.1.0-py3-none-any.whl"
+
+
+def test_a_wheel_of_0_3_upgrades_cleanly(fresh_venv: Venv, wheel: Path) -> None:
+    fresh_venv.pip("install", "--no-index", "--no-deps", str(WHEEL_OF_0_3))
+    site_packages = fresh_venv.site_packages
+    assert (site_packages / "autoseed" / "startup.py").is_file(), "not the 0.3 layout"
+    seeded_random_once(fresh_venv)
+    fresh_venv.pip("install", "--no-index", "--no-deps", "--force-reinstall", str(wheel))
+    left = sorted(p.name for p in (site_packages / "autoseed").glob("*.py"))
+    assert left == ["__init__.py", "__main__.py", "hook.py", "names.py"], left
+    gate = (ROOT / "autoseed" / "start" / "startup_files" / "_autoseed_startup.py").read_text()
+    assert (site_packages / "_autoseed_startup.py").read_text() == gate
+    assert (site_packages / "autoseed.pth").read_text() == PTH_LINE
+    seeded_random_once(fresh_venv)
+    old = check(
+        fresh_venv.run("-c", "import importlib.util as u; print(u.find_spec('autoseed.startup'))")
+    )
+    assert old.stdout == "None\n", describe(old)
+    status = check(run([str(fresh_venv.bin / "autoseed"), "status"], env=clean_env(AUTOSEED="4")))
+    assert "start-up hook: ran in this process and is active" in status.stdout, describe(status)
+    assert "AUTOSEED='4' (from the environment)" in status.stdout, describe(status)
+
+
 def test_editable_install_fires_and_uninstalls(fresh_venv: Venv) -> None:
     fresh_venv.pip("install", "--no-deps", "--editable", str(ROOT))
     site_packages = fresh_venv.site_packages
