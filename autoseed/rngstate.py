@@ -144,7 +144,7 @@ def parse(state: object) -> SavedState:
         available = torch.cuda.device_count() if torch and torch.cuda.is_available() else 0
         if available < len(cuda):
             raise ForeignState(
-                f"it holds {len(cuda)} CUDA devices' states; this process sees {available}"
+                f"holds the states of {len(cuda)} CUDA devices; this process sees {available}"
             )
     torch_state = None
     if "torch" in state:
