@@ -8,6 +8,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
@@ -18,12 +19,20 @@ pytestmark = pytest.mark.slow
 RESUME = {"AUTOSEED": "7", "AUTOSEED_RESUME": "1"}
 
 
-def train(venv: Venv, directory: Path, *resume_from: str, **env: str) -> str:
+def train_run(venv: Venv, directory: Path, *arguments: str, **env: str) -> CompletedProcess[str]:
+    """``resume_train.py DIR [EPOCH] [--FLAG ...]``, checked."""
     directory.mkdir(exist_ok=True)
-    result = check(venv.run(str(SCRIPTS / "resume_train.py"), str(directory), *resume_from,
-                            env=clean_env(**env), timeout=240))  # fmt: skip
+    return check(venv.run(str(SCRIPTS / "resume_train.py"), str(directory), *arguments,
+                          env=clean_env(**env), timeout=240))  # fmt: skip
+
+
+def digest_of(result: CompletedProcess[str]) -> str:
     (digest,) = re.findall(r"rank 0 digest (\w+)", result.stdout)
     return digest
+
+
+def train(venv: Venv, directory: Path, *arguments: str, **env: str) -> str:
+    return digest_of(train_run(venv, directory, *arguments, **env))
 
 
 def test_a_resumed_run_ends_as_the_uninterrupted_one(installed: Venv, tmp_path: Path) -> None:
@@ -35,6 +44,60 @@ def test_a_resumed_run_ends_as_the_uninterrupted_one(installed: Venv, tmp_path: 
         assert train(installed, tmp_path / "with", epoch, **RESUME) == uninterrupted, epoch
     # Without the switch the same resume ends elsewhere: the streams start over.
     assert train(installed, tmp_path / "without", "1", AUTOSEED="7") != uninterrupted
+
+
+def test_every_order_of_rebuilding_resumes_exactly(installed: Venv, tmp_path: Path) -> None:
+    """The model and optimizer are built before the load, or after it from what it holds
+    (nanoGPT's order), and the optimizer's state comes last: what building them draws before
+    the checkpoint overwrites them does not count. A target network that takes the model's
+    weights after each epoch (through load_state_dict, during training) changes nothing."""
+    flags = ("--drawing-optimizer", "--sync-target")
+    uninterrupted = train(installed, tmp_path, *flags, **RESUME)
+    for order in ("build-first", "load-first", "optimizer-last"):
+        resumed = train_run(installed, tmp_path, "1", f"--order={order}", *flags,
+                            **RESUME, AUTOSEED_VERBOSE="1")  # fmt: skip
+        assert digest_of(resumed) == uninterrupted, f"{order}\n{describe(resumed)}"
+        if order != "build-first":
+            assert "do not count: restored again as saved" in resumed.stderr, describe(resumed)
+
+
+def test_numpy_imported_after_the_load_is_restored_at_its_import(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """numpy 2 imports numpy.random lazily: here torch.optim imports it, after the load."""
+    flags = ("--order=optimizer-last", "--numpy-noise")
+    uninterrupted = train(installed, tmp_path, *flags, **RESUME)
+    resumed = train_run(installed, tmp_path, "1", *flags, **RESUME, AUTOSEED_VERBOSE="1")
+    assert digest_of(resumed) == uninterrupted, describe(resumed)
+    assert "restored numpy at its import, as saved with" in resumed.stderr, describe(resumed)
+
+
+def test_checkpoints_through_open_files_resume_and_buffers_are_said(
+    installed: Venv, tmp_path: Path
+) -> None:
+    uninterrupted = train(installed, tmp_path / "file", "--open-file", **RESUME)
+    assert (tmp_path / "file" / "epoch1.rank0.pt.autoseed-rng.rank0.json").is_file()
+    resumed = train_run(installed, tmp_path / "file", "1", "--open-file", **RESUME)
+    assert digest_of(resumed) == uninterrupted, describe(resumed)
+    assert "autoseed:" not in resumed.stderr, describe(resumed)
+
+    buffered = train_run(installed, tmp_path / "buffer", "--buffer", **RESUME)
+    assert buffered.stderr.count("autoseed: resume: torch.save wrote into a BytesIO") == 1, (
+        describe(buffered)
+    )
+    assert "no file name: no RNG record was written" in buffered.stderr, describe(buffered)
+    assert not list((tmp_path / "buffer").glob("*.json")), "nowhere to put a record"
+
+
+def test_a_resume_from_the_middle_of_an_epoch_is_said(installed: Venv, tmp_path: Path) -> None:
+    train(installed, tmp_path, "--mid-epoch", **RESUME)
+    resumed = train_run(installed, tmp_path, "1", "--mid-epoch", **RESUME)
+    checkpoint = tmp_path / "epoch1.rank0.pt"
+    said = (
+        f"autoseed: resume: {checkpoint} was saved in the middle of an epoch (a DataLoader "
+        "had yielded 2 of its 4 batches)"
+    )
+    assert resumed.stderr.count(said) == 1, describe(resumed)
 
 
 def test_persistent_workers_continue_the_shuffle_and_say_what_cannot_continue(
@@ -118,22 +181,47 @@ def test_each_rank_resumes_its_own_streams(installed: Venv, tmp_path: Path) -> N
     assert digests("1") == uninterrupted
 
 
-def test_a_lightning_trainer_resumes_from_its_checkpoint(tmp_path: Path) -> None:
-    """A real Lightning Trainer (from this test run's own `.venv`, where Lightning is a test
-    dependency): `Trainer.fit(ckpt_path=...)` ends where the uninterrupted fit ends."""
+def fit(directory: Path, *arguments: str, **env: str) -> CompletedProcess[str]:
+    """``resume_lightning.py DIR [CHECKPOINT] [--FLAG ...]`` with this test run's own
+    interpreter (its `.venv`, where Lightning is a test dependency), checked."""
     pytest.importorskip("lightning")
-    script = str(SCRIPTS / "resume_lightning.py")
+    result = run([sys.executable, str(SCRIPTS / "resume_lightning.py"), str(directory),
+                  *arguments], env=clean_env(**env), cwd=directory.parent, timeout=300)  # fmt: skip
+    assert result.returncode == 0, describe(result)
+    return result
 
-    def fit(directory: Path, *checkpoint: str, **env: str) -> str:
-        result = run([sys.executable, script, str(directory), *checkpoint],
-                     env=clean_env(**env), cwd=tmp_path, timeout=300)  # fmt: skip
-        assert result.returncode == 0, describe(result)
-        (digest,) = re.findall(r"digest (\w+)", result.stdout)
-        return digest
 
-    uninterrupted = fit(tmp_path / "with", **RESUME)
+def fit_digest(directory: Path, *arguments: str, **env: str) -> str:
+    (digest,) = re.findall(r"digest (\w+)", fit(directory, *arguments, **env).stdout)
+    return digest
+
+
+def test_a_lightning_trainer_resumes_from_its_checkpoint(tmp_path: Path) -> None:
+    """A real Lightning Trainer: `Trainer.fit(ckpt_path=...)` ends where the uninterrupted fit
+    ends."""
+    uninterrupted = fit_digest(tmp_path / "with", **RESUME)
     resumed = fit(tmp_path / "with", str(tmp_path / "with" / "epoch=1.ckpt"), **RESUME)
-    assert resumed == uninterrupted
-    assert fit(tmp_path / "without", AUTOSEED="7") == uninterrupted
-    without = fit(tmp_path / "without", str(tmp_path / "without" / "epoch=1.ckpt"), AUTOSEED="7")
+    assert re.findall(r"digest (\w+)", resumed.stdout) == [uninterrupted], describe(resumed)
+    assert "autoseed:" not in resumed.stderr, describe(resumed)
+    assert fit_digest(tmp_path / "without", AUTOSEED="7") == uninterrupted
+    without = fit_digest(tmp_path / "without", str(tmp_path / "without" / "epoch=1.ckpt"),
+                         AUTOSEED="7")  # fmt: skip
     assert without != uninterrupted, "without the switch the resumed fit ends elsewhere"
+
+
+def test_lightning_removes_a_record_with_its_checkpoint(tmp_path: Path) -> None:
+    """ModelCheckpoint(save_top_k=1) deletes each checkpoint it replaces: its record goes too."""
+    fit(tmp_path / "run", "--keep-last", **RESUME)
+    left = sorted(path.name for path in (tmp_path / "run").iterdir())
+    assert left == ["epoch=3.ckpt", "epoch=3.ckpt.autoseed-rng.rank0.json"]
+
+
+def test_a_lightning_resume_from_the_middle_of_an_epoch_is_said(tmp_path: Path) -> None:
+    fit(tmp_path / "run", "--every-2-steps", **RESUME)
+    checkpoint = tmp_path / "run" / "epoch=1-step=6.ckpt"
+    resumed = fit(tmp_path / "run", str(checkpoint), "--every-2-steps", **RESUME)
+    said = (
+        f"autoseed: resume: {checkpoint} was saved in the middle of an epoch (a DataLoader "
+        "had yielded 2 of its 4 batches)"
+    )
+    assert resumed.stderr.count(said) == 1, describe(resumed)

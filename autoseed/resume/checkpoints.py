@@ -1,39 +1,40 @@
 """``AUTOSEED_RESUME=1``: a run resumed from its checkpoint continues the random streams it
 saved, with no code change.
 
-At ``torch.save(obj, path)`` this process's random state (``random_state.py``) is written
-next to the checkpoint, one record per rank (``path.autoseed-rng.rank0.json``); the checkpoint
-itself is byte for byte what the script saved. At ``torch.load(path)`` the record for this
-rank is read and the states restored as the load returns, once per process, and only in a
-process that has not saved a checkpoint itself: that is a resume. A run that never stops loads
-nothing before it saves, or loads after it saved (the best model, for a final evaluation), and
-is unchanged. A record made under another seed, other settings or another world size restores
-nothing, and says so in one line; a checkpoint without a record is said under
-``AUTOSEED_VERBOSE``.
+At ``torch.save(obj, f)`` this process's random state (``random_state.py``) is written
+next to the checkpoint, one record per rank (``f.autoseed-rng.rank0.json``); ``f`` is a path
+or an open file with its name; the checkpoint itself is byte for byte what the script saved.
+At ``torch.load(f)`` the record for this rank is read, checked whole, and the states restored
+as the load returns, once per process, and only in a process that has not saved a checkpoint
+itself: that is a resume. A run that never stops loads nothing before it saves, or loads
+after it saved (the best model, for a final evaluation), and is unchanged. A record made
+under another seed, other settings or another world size, or one that is not a record,
+restores nothing, and says so in one line naming it; a checkpoint without a record is said
+under ``AUTOSEED_VERBOSE``.
+
+After the restore, what the script draws to rebuild the objects that the checkpoint
+overwrites does not count (``rebuild.py``); numpy's state, where
+``numpy.random`` is first imported after the load, is restored at that import.
 
 Lightning writes its checkpoints through fsspec, to a buffer: its ``TorchCheckpointIO``, which
-does know the path, gets the same treatment (``Trainer.fit(ckpt_path=...)`` resumes).
+does know the path, gets the same treatment (``Trainer.fit(ckpt_path=...)`` resumes), and the
+records of the checkpoints it removes go with them.
 
-DataLoaders with ``persistent_workers=True`` start their workers once, drawing the workers'
-base seed from the main process's generator. The uninterrupted run drew it before the
-checkpoint; the resumed run would draw it again, one draw that shifts every later shuffle and
-dropout. The record counts the persistent loaders started so far, and after a restore as many
-first starts give that draw back. What those new workers draw themselves cannot be the
-uninterrupted workers' (their state lived in processes that are gone): said in one line.
-
-Limits: a checkpoint written to a buffer or an open file by the script itself has no path to
-put a record next to; a resume in the middle of an epoch needs the sampler's position, which
-autoseed does not track.
+Limits: a checkpoint written to a buffer has no file to put a record next to (said in one
+line); a resume from a checkpoint saved in the middle of an epoch cannot be exact (said in one
+line: autoseed does not track the sampler's position).
 """
 
 from __future__ import annotations
 
-import json
 import os
+import sys
+import threading
 from typing import Any
 
+from autoseed.hook import when_imported
 from autoseed.names import say_once, warn
-from autoseed.resume import random_state
+from autoseed.resume import loaders, random_state, rebuild, record_file
 from autoseed.seeding.calls import mark_wrapper, original_of
 from autoseed.seeding.seeders import launcher_number
 from autoseed.settings.plan import RANK_VARIABLES, SeedPlan
@@ -42,15 +43,9 @@ RECORD_FORMAT = 1
 WORLD_SIZE_VARIABLES = ("WORLD_SIZE", "SLURM_NTASKS", "OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
 
 _state = {"saved": False, "restored": False}
-# DataLoaders with persistent workers started in this run (as the uninterrupted run counts
-# them), and how many starts after a restore the uninterrupted run had made before its save.
-_persistent = {"started": 0, "started_before_save": 0}
-
-PERSISTENT_WORKERS_NEW = (
-    "resume: DataLoader workers with persistent_workers=True were started anew after the "
-    "resume: shuffling and the main process's streams continue as saved, but what the workers "
-    "draw (augmentation in the dataset) is not what the uninterrupted run's workers drew"
-)
+# Set while Lightning's checkpoint IO runs: it records by path, and its own torch.save and
+# torch.load calls (into a buffer, from an fsspec file) are its business.
+_inside_checkpoint_io = threading.local()
 
 
 def _rank() -> int:
@@ -62,8 +57,8 @@ def _world_size() -> int:
 
 
 def record_path(checkpoint: str | os.PathLike[str]) -> str:
-    """Where the record of ``checkpoint`` for this rank lives: ranks never collide."""
-    return f"{os.fspath(checkpoint)}.autoseed-rng.rank{_rank()}.json"
+    """Where the record of ``checkpoint`` for this rank lives."""
+    return record_file.record_path(os.fspath(checkpoint), _rank())
 
 
 def _identity(plan: SeedPlan) -> dict[str, Any]:
@@ -77,126 +72,198 @@ def _identity(plan: SeedPlan) -> dict[str, Any]:
     }
 
 
-def save_record(checkpoint: str | os.PathLike[str], plan: SeedPlan) -> None:
+def save_record(target: object, plan: SeedPlan) -> None:
+    """Write this process's random state beside the checkpoint ``target`` just written."""
+    checkpoint = record_file.checkpoint_name(target)
+    if checkpoint is None or record_file.is_remote(checkpoint):
+        where = (
+            f"into a {type(target).__name__}, which has no file name"
+            if checkpoint is None
+            else f"to {checkpoint}, which is not a local file"
+        )
+        say_once(
+            f"resume: torch.save wrote {where}: no RNG record was written, and a resume from "
+            "that checkpoint will restore nothing"
+        )
+        return
+    if not record_file.is_regular_file(checkpoint):  # /dev/null: nothing to resume from
+        return
+    rebuild.close()
+    _state["saved"] = True
     record = {
         "format": RECORD_FORMAT,
         **_identity(plan),
         "state": random_state.capture(),
-        "persistent_loaders_started": _persistent["started"],
+        "persistent_loaders_started": loaders.persistent_loaders_started(),
+        "epoch_position": loaders.epoch_position(),
     }
     path = record_path(checkpoint)
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", encoding="utf-8") as file:
-        json.dump(record, file)
-    os.replace(temporary, path)
-    _state["saved"] = True
+    try:
+        record_file.write(path, record, like=checkpoint)
+    except OSError as error:
+        warn(
+            f"resume: could not write the RNG record {path} ({error.strerror or error}): a "
+            f"resume from {checkpoint} will restore nothing"
+        )
 
 
-def restore_record(checkpoint: str | os.PathLike[str], plan: SeedPlan) -> None:
-    """Restore the states saved with ``checkpoint``, if this load is a resume."""
-    path = record_path(checkpoint)
+def restore_record(target: object, plan: SeedPlan) -> None:
+    """Restore the states saved with the checkpoint ``target``, if this load is a resume."""
+    checkpoint = record_file.checkpoint_name(target)
+    if checkpoint is None:
+        if plan.verbose:
+            warn(f"resume: torch.load read a {type(target).__name__}: nothing restored")
+        return
+    if record_file.is_remote(checkpoint):
+        return
     if _state["saved"] or _state["restored"]:
         if plan.verbose:
             why = "restored once already" if _state["restored"] else "saved a checkpoint"
-            warn(f"resume: {os.fspath(checkpoint)} loaded; nothing restored: this process {why}")
+            warn(f"resume: {checkpoint} loaded; nothing restored: this process {why}")
+        return
+    path = record_path(checkpoint)
+    try:
+        record = record_file.read(path)
+        if record is None:
+            if plan.verbose:
+                warn(f"resume: no RNG record next to {checkpoint}: nothing restored")
+            return
+        saved, persistent, position = _check(record, plan)
+    except (record_file.RecordError, random_state.ForeignState) as error:
+        say_once(f"resume: the RNG record {path} {error}: nothing restored")
+        return
+    except random_state.DamagedState as error:
+        say_once(f"resume: the RNG record {path} is damaged ({error}): nothing restored")
         return
     try:
-        with open(path, encoding="utf-8") as file:
-            record = json.load(file)
-    except FileNotFoundError:
-        if plan.verbose:
-            warn(f"resume: no RNG record next to {os.fspath(checkpoint)}: nothing restored")
+        restored = saved.restore()
+    except Exception as error:  # validated, yet a library refused: nothing stays restored
+        say_once(f"resume: the RNG record {path} cannot be restored ({error}): nothing restored")
         return
-    except (OSError, ValueError) as error:
-        say_once(f"resume: the RNG record {path} cannot be read ({error}): nothing restored")
-        return
-    expected = _identity(plan)
+    _state["restored"] = True
+    loaders.continue_persistent_loaders(persistent)
+    if saved.numpy_waits_for_import:
+        when_imported("numpy.random", _RestoreNumpyAtImport(saved, checkpoint, plan))
+    rebuild.open_after_restore(sys.modules["torch"], saved, checkpoint, verbose=plan.verbose)
+    if position is not None:
+        say_once(
+            f"resume: {checkpoint} was saved in the middle of an epoch (a DataLoader had "
+            f"yielded {position['yielded']} of its {position['batches']} batches): the "
+            "resumed run starts that epoch's data over, so it cannot end as the uninterrupted "
+            "run does; resume from checkpoints saved at the end of an epoch"
+        )
+    if plan.verbose:
+        later = "; numpy when it is imported" if saved.numpy_waits_for_import else ""
+        warn(f"resume: restored {', '.join(restored)} as saved with {checkpoint}{later}")
+
+
+def _check(
+    record: object, plan: SeedPlan
+) -> tuple[random_state.SavedState, int, dict[str, int] | None]:
+    """The record checked whole: its state, the persistent loaders started before its save,
+    and where in an epoch it was saved. Raises what :func:`restore_record` reports."""
+    if not isinstance(record, dict):
+        raise random_state.DamagedState("it is not a JSON object")
     differing = [
         f"{key} {record.get(key)!r} there, {value!r} here"
-        for key, value in expected.items()
+        for key, value in _identity(plan).items()
         if record.get(key) != value
     ]
     if record.get("format") != RECORD_FORMAT or differing:
-        say_once(
-            f"resume: the RNG record {path} belongs to another run ("
-            f"{'; '.join(differing) or 'another format'}): nothing restored"
+        raise record_file.RecordError(
+            f"belongs to another run ({'; '.join(differing) or 'another format'})"
         )
-        return
-    restored = random_state.restore(record["state"])
-    _state["restored"] = True
-    _persistent["started"] = _persistent["started_before_save"] = int(
-        record.get("persistent_loaders_started", 0)
-    )
-    if plan.verbose:
-        warn(f"resume: restored {', '.join(restored)} as saved with {os.fspath(checkpoint)}")
+    persistent = record.get("persistent_loaders_started", 0)
+    if not random_state.is_count(persistent):
+        raise random_state.DamagedState("persistent_loaders_started is not an integer 0 or more")
+    position = record.get("epoch_position")
+    if position is not None and not (
+        isinstance(position, dict)
+        and random_state.is_count(position.get("yielded"))
+        and random_state.is_count(position.get("batches"))
+    ):
+        raise random_state.DamagedState("epoch_position is not null or {yielded, batches}")
+    return random_state.parse(record.get("state")), persistent, position
+
+
+class _RestoreNumpyAtImport:
+    """numpy 2 imports ``numpy.random`` lazily: where the script first imports it after the
+    load, its saved state is restored then (in this process: a DataLoader worker forked
+    before that import has streams of its own)."""
+
+    def __init__(self, saved: random_state.SavedState, checkpoint: str, plan: SeedPlan) -> None:
+        self.saved, self.checkpoint, self.verbose = saved, checkpoint, plan.verbose
+        self.process = os.getpid()
+
+    def __call__(self, numpy_random: Any) -> None:
+        if os.getpid() != self.process:
+            return
+        try:
+            self.saved.restore_numpy(numpy_random)
+        except Exception as exc:  # inside the script's import: report, never raise
+            warn(f"resume: could not restore numpy as saved with {self.checkpoint}: {exc}")
+            return
+        if self.verbose:
+            warn(f"resume: restored numpy at its import, as saved with {self.checkpoint}")
+
+
+def remove_records(target: object, plan: SeedPlan) -> None:
+    """The checkpoint ``target`` was removed: its records go too."""
+    checkpoint = record_file.checkpoint_name(target)
+    if checkpoint is not None and not record_file.is_remote(checkpoint):
+        record_file.remove_records(checkpoint)
 
 
 def watch_checkpoints(torch: Any, plan: SeedPlan) -> None:
     """Wrap ``torch.save(obj, f)`` and ``torch.load(f)`` (once per process)."""
     torch.save = _then(torch.save, save_record, plan, 1, "f")
     torch.load = _then(torch.load, restore_record, plan, 0, "f")
-    watch_persistent_loaders(torch)
-
-
-def watch_persistent_loaders(torch: Any) -> None:
-    """Count the starts of DataLoaders with persistent workers; after a restore, give back the
-    base-seed draw of the starts the uninterrupted run made before its checkpoint."""
-    iterator = torch.utils.data.dataloader._BaseDataLoaderIter
-    original = original_of(iterator.__init__)
-
-    def __init__(self: Any, loader: Any, *args: Any, **kwargs: Any) -> None:
-        if not (getattr(loader, "persistent_workers", False) and loader.num_workers > 0):
-            original(self, loader, *args, **kwargs)
-        elif _persistent["started_before_save"] <= 0:
-            _persistent["started"] += 1
-            original(self, loader, *args, **kwargs)
-        else:
-            _persistent["started_before_save"] -= 1  # counted: the saved run had started it
-            generator = loader.generator or torch.default_generator
-            state = generator.get_state()
-            try:
-                original(self, loader, *args, **kwargs)
-            finally:
-                generator.set_state(state)
-            say_once(PERSISTENT_WORKERS_NEW)
-
-    iterator.__init__ = mark_wrapper(__init__, original)
+    loaders.watch_loaders(torch, on_start=rebuild.close)
 
 
 def watch_lightning(torch_io: Any, plan: SeedPlan) -> None:
-    """Lightning's ``TorchCheckpointIO``: a record next to each checkpoint path it writes, and
-    the states restored when it loads one (remote fsspec paths are left alone)."""
+    """Lightning's ``TorchCheckpointIO``: a record next to each checkpoint path it writes, the
+    states restored when it loads one, the records removed with the checkpoints it removes
+    (remote fsspec paths are left alone)."""
     checkpoint_io = torch_io.TorchCheckpointIO
     checkpoint_io.save_checkpoint = _then(
-        checkpoint_io.save_checkpoint, save_record, plan, 2, "path"
+        checkpoint_io.save_checkpoint, save_record, plan, 2, "path", owns_torch=True
     )
     checkpoint_io.load_checkpoint = _then(
-        checkpoint_io.load_checkpoint, restore_record, plan, 1, "path"
+        checkpoint_io.load_checkpoint, restore_record, plan, 1, "path", owns_torch=True
+    )
+    checkpoint_io.remove_checkpoint = _then(
+        checkpoint_io.remove_checkpoint, remove_records, plan, 1, "path"
     )
 
 
-def _then(function: Any, action: Any, plan: SeedPlan, position: int, name: str) -> Any:
-    """``function``, followed by ``action(path, plan)`` when its argument ``name`` (at
-    ``position``) is a local path."""
+def _then(
+    function: Any, action: Any, plan: SeedPlan, position: int, name: str, owns_torch: bool = False
+) -> Any:
+    """``function``, followed by ``action(f, plan)`` with its argument ``name`` (at
+    ``position``). ``owns_torch``: the ``torch.save``/``torch.load`` calls made inside it are
+    not the script's own (they do nothing here)."""
     original = original_of(function)
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        path = args[position] if len(args) > position else kwargs.get(name)
-        if _local(path):
-            _never_raise(action, path, plan)
+        if getattr(_inside_checkpoint_io, "active", False):
+            return original(*args, **kwargs)
+        if owns_torch:
+            _inside_checkpoint_io.active = True
+        try:
+            result = original(*args, **kwargs)
+        finally:
+            if owns_torch:
+                _inside_checkpoint_io.active = False
+        target = args[position] if len(args) > position else kwargs.get(name)
+        _never_raise(action, target, plan)
         return result
 
     return mark_wrapper(wrapper, original)
 
 
-def _local(path: Any) -> bool:
-    text = os.fspath(path) if isinstance(path, str | os.PathLike) else ""
-    return bool(text) and ("://" not in text or text.startswith("file://"))
-
-
-def _never_raise(action: Any, path: Any, plan: SeedPlan) -> None:
+def _never_raise(action: Any, target: object, plan: SeedPlan) -> None:
     try:
-        action(path, plan)
+        action(target, plan)
     except Exception as exc:  # inside the script's own save or load: report, never raise
         warn(f"resume: {type(exc).__name__}: {exc}")

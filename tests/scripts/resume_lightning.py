@@ -1,7 +1,9 @@
 """A Lightning Trainer that saves a checkpoint every epoch, and can resume from one.
 
-Usage: python resume_lightning.py DIR [CHECKPOINT]   (CHECKPOINT: Trainer.fit(ckpt_path=...))
-Prints a digest of the final weights.
+Usage: python resume_lightning.py DIR [CHECKPOINT] [--keep-last] [--every-2-steps]
+(CHECKPOINT: Trainer.fit(ckpt_path=...)). Prints a digest of the final weights.
+--keep-last: ModelCheckpoint keeps the last checkpoint only (it deletes the one before);
+--every-2-steps: a checkpoint every 2 training steps (4 steps an epoch), named epoch-step.
 """
 
 import hashlib
@@ -32,14 +34,20 @@ class Model(lightning.LightningModule):
 
 
 if __name__ == "__main__":
+    flags = {word for word in sys.argv[1:] if word.startswith("--")}
+    arguments = [word for word in sys.argv[1:] if not word.startswith("--")]
     model = Model()
+    if "--every-2-steps" in flags:
+        when = {"every_n_train_steps": 2, "filename": "{epoch}-{step}"}
+    else:
+        when = {"every_n_epochs": 1, "filename": "{epoch}"}
     saving = lightning.pytorch.callbacks.ModelCheckpoint(
-        dirpath=sys.argv[1], save_top_k=-1, every_n_epochs=1, filename="{epoch}"
+        dirpath=arguments[0], save_top_k=1 if "--keep-last" in flags else -1, **when
     )
     trainer = lightning.Trainer(
         max_epochs=4, callbacks=[saving], logger=False, enable_progress_bar=False,
         enable_model_summary=False, accelerator="cpu", devices=1,
     )  # fmt: skip
-    trainer.fit(model, ckpt_path=sys.argv[2] if len(sys.argv) > 2 else None)
+    trainer.fit(model, ckpt_path=arguments[1] if len(arguments) > 1 else None)
     weights = b"".join(p.detach().numpy().tobytes() for p in model.parameters())
     print("digest", hashlib.sha256(weights).hexdigest(), flush=True)
