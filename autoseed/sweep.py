@@ -229,6 +229,11 @@ class Progress:
         else:
             self._write(f" (seed {seed}: {status_shown(status)}, {seconds:.1f}s)\n")
 
+    def close(self) -> None:
+        """End a redrawn line that the sweep left unfinished (Ctrl-C), before the next line."""
+        if self.live and self.started and self.done < self.total:
+            self._write("\n")
+
     def tick(self) -> None:
         """A second has passed with no run starting or ending."""
         if self.live:

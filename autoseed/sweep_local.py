@@ -44,6 +44,7 @@ def run_local(sweep: Sweep, seeds: list[int], jobs: int, base: Mapping[str, str]
     except BaseException:  # Ctrl-C, or SIGTERM made an exception: never leave runs behind
         for process in running.values():
             stop(process)
+        progress.close()
         raise
 
 

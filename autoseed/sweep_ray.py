@@ -89,6 +89,7 @@ def run_ray(
     except BaseException:
         for reference in running:
             ray.cancel(reference, force=True)
+        progress.close()
         raise
     finally:
         ray.shutdown()

@@ -230,7 +230,8 @@ def test_progress_shows_from_the_start_not_after_the_first_run(
 
 
 def test_in_a_terminal_the_progress_line_counts_the_time(installed: Venv, project: Path) -> None:
-    """The line is redrawn each second while a long run has not ended."""
+    """The line is redrawn each second while a long run has not ended, and ended before the
+    next line when Ctrl-C stops the sweep."""
     (project / "wait.py").write_text(WAITING)
     argv = [str(installed.bin / "autoseed"), "sweep", "0", "--", str(installed.python), "wait.py"]
     leader, follower = pty.openpty()
@@ -246,6 +247,20 @@ def test_in_a_terminal_the_progress_line_counts_the_time(installed: Venv, projec
                 seen += os.read(leader, 4096)
         assert b"\r\x1b[Kautoseed: sweep [----" in seen, seen
         assert b"0/1 finished, 1 started, 0 failed, 0:0" in seen, seen
+        process.send_signal(signal.SIGINT)
+        while time.monotonic() < deadline:
+            if not select.select([leader], [], [], 0.1)[0]:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with its last writer
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert b" elapsed\r\nautoseed: sweep: interrupted" in seen, "the line was not ended"
     finally:
         (project / "go").touch()
         process.wait(timeout=120)
