@@ -20,7 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-SCRIPT = "import sys, time\ntime.sleep(float(sys.argv[1]))\nprint('metric', 0.5)\n"
+# A metric that follows the seed (the script's own seed, overridden), as a sweep expects: the
+# same value from every seed would be a sweep that measured nothing (exit status 3).
+SCRIPT = (
+    "import random, sys, time\nrandom.seed(0)\ntime.sleep(float(sys.argv[1]))\n"
+    "print('metric', random.random())\n"
+)
 
 
 def one_by_one(script: Path, runs: int, seconds: float) -> float:

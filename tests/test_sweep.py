@@ -3,8 +3,13 @@ on one machine and on a real local Ray cluster."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pty
+import re
+import select
+import shlex
 import shutil
 import signal
 import socket
@@ -82,6 +87,8 @@ def test_keep_seeds_leaves_the_script_in_charge(installed: Venv, project: Path) 
                    "--metric", LOSS, *command(installed))  # fmt: skip
     losses = {run["metrics"][LOSS] for run in json.loads(result.stdout)["runs"]}
     assert len(losses) == 1, "the script's own seed decides every run"
+    assert result.returncode == 3, describe(result)
+    assert "likely cause: --keep-seeds left the script's own seeds in charge" in result.stderr
 
 
 def test_a_sweep_resumes_and_refuses_another_commands_folder(
@@ -92,7 +99,7 @@ def test_a_sweep_resumes_and_refuses_another_commands_folder(
     (project / "runs" / "seed-1" / "run.json").unlink()  # as if stopped before it ended
     again = sweep(installed, project, "0-3", "--out", "runs", *command(installed))
     assert "2 of 4 seeds already done in runs" in again.stderr, describe(again)
-    assert again.stderr.count("autoseed: sweep [") == 2, "seeds 1 and 3 ran again, only"
+    assert again.stderr.count(": ok, ") == 2, "seeds 1 and 3 ran again, only"
     other = sweep(installed, project, "0-2", "--out", "runs", "--", str(installed.python), "x.py")
     assert other.returncode == 2 and "holds the sweep of another command" in other.stderr
 
@@ -144,7 +151,8 @@ def test_bad_input_is_one_clear_line(
 def test_a_metric_that_never_matches_names_the_runs(installed: Venv, project: Path) -> None:
     result = sweep(installed, project, "0-1", "--metric", r"f1 ([0-9.]+)", *command(installed))
     assert result.returncode == 1, describe(result)
-    assert "--metric 'f1 ([0-9.]+)' matched nothing in the stdout of seeds 0, 1" in result.stderr
+    said = "metric 'f1 ([0-9.]+)' matched nothing in the stdout or stderr of seeds 0, 1"
+    assert said in result.stderr, describe(result)
 
 
 @pytest.mark.parametrize(
@@ -179,6 +187,123 @@ def test_ctrl_c_or_sigterm_keeps_what_finished_and_leaves_no_run_behind(
         assert json.loads((out / "seed-0" / "run.json").read_text())["status"] == 0
         leftover = run(["pgrep", "-f", f"{installed.python} slow.py"])
         assert leftover.stdout == "", f"attempt {attempt}: a run was left running"
+
+
+# A run that says it has started, then waits for the test's word (a file) before it ends.
+WAITING = """
+import os, pathlib, time
+seed = os.environ["AUTOSEED"]
+pathlib.Path(f"started-{seed}").touch()
+while not pathlib.Path("go").exists():
+    time.sleep(0.01)
+print("loss", seed)
+"""
+
+
+def wait_for(*paths: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not all(path.exists() for path in paths):
+        assert time.monotonic() < deadline, f"{paths} did not appear in {seconds} s"
+        time.sleep(0.01)
+
+
+def test_progress_shows_from_the_start_not_after_the_first_run(
+    installed: Venv, project: Path
+) -> None:
+    (project / "wait.py").write_text(WAITING)
+    argv = [str(installed.bin / "autoseed"), "sweep", "0-2", "-j", "2",
+            "--", str(installed.python), "wait.py"]  # fmt: skip
+    process = subprocess.Popen(argv, cwd=project, env=clean_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        wait_for(project / "started-0", project / "started-1")
+        readable, _, _ = select.select([process.stderr], [], [], 30)
+        assert readable, "no progress line while the first runs were running"
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        assert "0/3 finished, 2 started, 0 failed, 0:0" in first, first
+        assert first.rstrip().endswith("elapsed"), first
+    finally:
+        (project / "go").touch()
+        stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+
+
+def test_in_a_terminal_the_progress_line_counts_the_time(installed: Venv, project: Path) -> None:
+    """The line is redrawn each second while a long run has not ended, and ended before the
+    next line when Ctrl-C stops the sweep."""
+    (project / "wait.py").write_text(WAITING)
+    argv = [str(installed.bin / "autoseed"), "sweep", "0", "--", str(installed.python), "wait.py"]
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(argv, cwd=project, env=clean_env(), stdout=subprocess.DEVNULL,
+                               stderr=follower)  # fmt: skip
+    os.close(follower)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while len(set(re.findall(rb"(\d+:\d\d) elapsed", seen))) < 3:
+            assert time.monotonic() < deadline, seen
+            if select.select([leader], [], [], 1)[0]:
+                seen += os.read(leader, 4096)
+        assert b"\r\x1b[Kautoseed: sweep [----" in seen, seen
+        assert b"0/1 finished, 1 started, 0 failed, 0:0" in seen, seen
+        process.send_signal(signal.SIGINT)
+        while time.monotonic() < deadline:
+            if not select.select([leader], [], [], 0.1)[0]:
+                if process.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed with its last writer
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert b" elapsed\r\nautoseed: sweep: interrupted" in seen, "the line was not ended"
+    finally:
+        (project / "go").touch()
+        process.wait(timeout=120)
+        os.close(leader)
+
+
+def test_repeated_seeds_are_told_and_run_once(installed: Venv, project: Path) -> None:
+    result = sweep(installed, project, "1,1,0-2", "--out", "runs", *command(installed))
+    assert result.returncode == 0, describe(result)
+    said = "sweep: SEEDS '1,1,0-2' gives seed 1 more than once; each seed runs once"
+    assert said in result.stderr, describe(result)
+    assert json.loads((project / "runs" / "folder.json").read_text())["seeds"] == [1, 0, 2]
+    assert result.stderr.count(": ok, ") == 3, describe(result)
+
+
+def test_a_background_sweep_stops_on_ctrl_c_to_its_process_group(
+    installed: Venv, project: Path
+) -> None:
+    """A shell without job control (a script's `cmd &`) starts background commands with SIGINT
+    ignored. Ctrl-C to the process group reaches the sweep and its runs: the sweep stops them
+    all, keeps what finished, records none of the interrupted runs, starts no other."""
+    (project / "background.py").write_text(WAITING)
+    sweep_argv = [str(installed.bin / "autoseed"), "sweep", "0-2", "-j", "2", "--out", "runs",
+                  "--", str(installed.python), "background.py"]  # fmt: skip
+    line = f"({shlex.join(sweep_argv)} 2>sweep.err; echo $? >status) & wait"
+    shell = subprocess.Popen(["sh", "-c", line], cwd=project, env=clean_env(),
+                             start_new_session=True)  # fmt: skip
+    try:
+        wait_for(project / "started-0", project / "started-1")
+        os.killpg(shell.pid, signal.SIGINT)
+        wait_for(project / "status", seconds=30)
+        leftover = run(["pgrep", "-f", f"{installed.python} background.py"])
+        assert leftover.stdout == "", "a run was left running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(shell.pid, signal.SIGKILL)
+        shell.wait(timeout=60)
+    stderr = (project / "sweep.err").read_text()
+    assert (project / "status").read_text().strip() == "130", stderr
+    assert "interrupted; finished runs are kept in runs" in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+    assert not (project / "started-2").exists(), "no run started after Ctrl-C"
+    assert not list((project / "runs").glob("seed-*/run.json")), "interrupted runs recorded"
 
 
 @pytest.mark.skipif(shutil.which("ray", path=str(Path(sys.executable).parent)) is None,

@@ -51,9 +51,10 @@ EXAMPLES = {
           autoseed sweep 1,5,7 -j 2 --out runs --metric 'accuracy: ([0-9.]+)' -- python train.py
           autoseed sweep --count 5 --keep-seeds -- python train.py   # the script's own seeds
           autoseed sweep 0-99 --backend ray --ray-address HOST:6379 -- python train.py
-          autoseed sweep --report runs --metric 'loss ([0-9.]+)' --json
-        exit status: 0 every run succeeded, 1 a run failed (or a metric never matched),
-          2 usage error
+          autoseed sweep 0-9 --metric 'accuracy: (?P<acc>[0-9.]+)' -- python train.py
+          autoseed sweep --report runs --json     # with the --metric regexes the sweep recorded
+        exit status: 0 every run succeeded, 1 a run failed (or a metric gave no number),
+          2 usage error, 3 every seed gave the same values (the sweep measured nothing)
         """,
     "install": """
         examples:
@@ -144,7 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", default="autoseed-sweep", help="the sweep's folder")
     sweep.add_argument(
         "--metric", action="append", default=[], metavar="REGEX",
-        help="a value to collect: the last match of REGEX's one group in each run's stdout",
+        help="a value to collect: the last match of REGEX's one group in each run's stdout "
+        "(else stderr); (?P<name>...) names it; recorded for --report",
     )  # fmt: skip
     sweep.add_argument("--backend", choices=("local", "ray"), default="local")
     sweep.add_argument("--ray-address", help="the Ray cluster (default: RAY_ADDRESS, or local)")
@@ -274,14 +276,16 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
     from pathlib import Path
 
     from autoseed.seeding.libraries import environment_before_autoseed
-    from autoseed.sweep import folder, report
+    from autoseed.sweep import folder
+    from autoseed.sweep import report as reporting
+    from autoseed.verify.runs import sigint_raises
 
     if args.plot is not None and util.find_spec("matplotlib") is None:
         parser.error("--plot needs matplotlib, which is not installed: pip install matplotlib")
     if args.jobs is not None and args.jobs < 1:
         parser.error(f"-j {args.jobs}: give at least 1")
     try:
-        report.compile_metrics(args.metric)
+        reporting.compile_metrics(args.metric)
         if args.report is not None:
             if command or args.seeds or args.count:
                 parser.error("--report summarises a sweep's folder: give no SEEDS and no command")
@@ -290,15 +294,21 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
             parser.error("sweep: no command given; put it after --, e.g. -- python train.py")
         if (args.seeds is None) == (args.count is None):
             parser.error("sweep: give SEEDS (0-9, 1,5,7) or --count N, one of them")
-        seeds = folder.parse_seeds(args.seeds) if args.seeds is not None else None
-        opened = folder.open_sweep(Path(args.out), command, seeds, args.count, args.keep_seeds)
+        seeds = None
+        if args.seeds is not None:
+            seeds, repeated = folder.parse_seeds(args.seeds)
+            if repeated:
+                warn(f"sweep: {folder.repeated_seeds_line(args.seeds, repeated)}")
+        opened = folder.open_sweep(
+            Path(args.out), command, seeds, args.count, args.keep_seeds, args.metric
+        )
         todo = opened.to_run()
         skipped = len(opened.seeds) - len(todo)
         if skipped:
             warn(f"sweep: {skipped} of {len(opened.seeds)} seeds already done in {args.out}")
         jobs = args.jobs or os.cpu_count() or 1
         base = environment_before_autoseed()
-        with _terminate_raises():
+        with _terminate_raises(), sigint_raises():
             if args.backend == "ray":
                 from autoseed.sweep.ray import run_ray
 
@@ -320,17 +330,22 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
 
 
 def _report(swept: Any, args: argparse.Namespace) -> int:
+    """The report of ``swept``, with the ``--metric`` regexes given, else those it recorded."""
+    from autoseed.sweep import folder
     from autoseed.sweep import report as reporting
 
-    report = reporting.build_report(swept, args.metric)
+    if args.metric:
+        metrics = reporting.compile_metrics(args.metric)
+    else:
+        recorded = f"{swept.directory / folder.SWEEP_FILE} records --metric"
+        metrics = reporting.compile_metrics(swept.metrics, source=recorded)
+    report = reporting.build_report(swept, metrics)
     print(json.dumps(report, indent=2) if args.json else reporting.format_report(report))
-    for pattern, seeds in report["unmatched"].items():
-        runs = ", ".join(map(str, seeds))
-        warn(f"sweep: --metric {pattern!r} matched nothing in the stdout of seeds {runs}")
+    for note in reporting.report_notes(report):
+        warn(f"sweep: {note}")
     if args.plot is not None and report["metrics"]:
         reporting.plot(report, args.plot)
-    failed = report["failed"] or report["unmatched"] or report["not_run"]
-    return 1 if failed else 0
+    return reporting.exit_status(report)
 
 
 def _usage_error(command: str, error: ConfigError) -> int:

@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,11 @@ class SweepError(Exception):
     """Bad input to a sweep: one line, said as it is."""
 
 
-def parse_seeds(text: str) -> list[int]:
-    """``0-9``, ``1,5,7``, ``0-3,10``: the seeds in the order given, each once."""
+def parse_seeds(text: str) -> tuple[list[int], list[int]]:
+    """``0-9``, ``1,5,7``, ``0-3,10``: the seeds in the order given, each once, and the seeds
+    given more than once (``1,1``, ``0-3,2``), which the caller tells."""
     seeds: dict[int, None] = {}  # in order, each once (a list's `in` made 0-99999 quadratic)
+    repeated: dict[int, None] = {}
     for part in text.split(","):
         low, dash, high = part.strip().partition("-")
         first = seed_number(low.strip())
@@ -51,8 +55,19 @@ def parse_seeds(text: str) -> list[int]:
             raise SweepError(
                 f"SEEDS {text!r}: the range {part.strip()!r} is empty or longer than {MOST_SEEDS}"
             )
-        seeds.update(dict.fromkeys(range(first, last + 1)))
-    return list(seeds)
+        span = range(first, last + 1)
+        repeated.update(dict.fromkeys(seed for seed in span if seed in seeds))
+        seeds.update(dict.fromkeys(span))
+    return list(seeds), list(repeated)
+
+
+def repeated_seeds_line(text: str, repeated: list[int]) -> str:
+    """One line saying which seeds ``text`` gives more than once (each runs once)."""
+    shown = ", ".join(map(str, repeated[:5]))
+    if len(repeated) > 5:
+        shown += f" and {len(repeated) - 5} more"
+    which = f"seed {shown}" if len(repeated) == 1 else f"seeds {shown}"
+    return f"SEEDS {text!r} gives {which} more than once; each seed runs once"
 
 
 def draw_seeds(count: int) -> list[int]:
@@ -77,6 +92,11 @@ class Sweep:
     def seeds(self) -> list[int]:
         return list(self.record["seeds"])
 
+    @property
+    def metrics(self) -> list[str]:
+        """The ``--metric`` regexes the sweep was last run with (none in an older record)."""
+        return list(self.record.get("metrics") or [])
+
     def run_directory(self, seed: int) -> Path:
         return self.directory / f"seed-{seed}"
 
@@ -99,6 +119,11 @@ class Sweep:
         return {**base, SEED_VARIABLE: str(seed), OVERRIDE_VARIABLE: override}
 
     def save_run(self, seed: int, result: dict[str, Any]) -> None:
+        """Record a finished run. A run ended by SIGINT was interrupted, not finished (Ctrl-C
+        in a terminal reaches the process group, the runs as well as the sweep): no record,
+        so that it runs again when the sweep is taken up."""
+        if result["status"] == -signal.SIGINT:
+            return
         path = self.run_directory(seed) / RUN_FILE
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps({"seed": seed, **result}, indent=2) + "\n")
@@ -106,10 +131,16 @@ class Sweep:
 
 
 def open_sweep(
-    directory: Path, command: list[str], seeds: list[int] | None, count: int | None, keep: bool
+    directory: Path,
+    command: list[str],
+    seeds: list[int] | None,
+    count: int | None,
+    keep: bool,
+    metrics: list[str],
 ) -> Sweep:
     """Create the sweep's directory, or take up the same sweep where it stopped; refuse a
-    directory that holds another command's sweep (its results would be mixed up)."""
+    directory that holds another command's sweep (its results would be mixed up). ``metrics``
+    given replace the recorded ones (they change the report, not the runs); none keeps them."""
     path = directory / SWEEP_FILE
     record: dict[str, Any] | None = None
     try:
@@ -128,12 +159,14 @@ def open_sweep(
         if record.get("keep_seeds") != keep:
             held = "kept its own seeds" if record.get("keep_seeds") else "overrode its seeds"
             raise SweepError(f"{directory} holds this sweep run as it {held}; give another --out")
-        if count is not None and seeds is None:
-            if record.get("drawn") and len(record["seeds"]) == count:
-                return Sweep(directory, record)  # the same drawn seeds, taken up again
+        # The same drawn seeds may be taken up again; other drawn seeds may not.
+        same_draw = record.get("drawn") and len(record["seeds"]) == count
+        if count is not None and seeds is None and not same_draw:
             raise SweepError(f"{directory} holds a sweep over other seeds; give another --out")
-        new = [seed for seed in seeds or [] if seed not in record["seeds"]]
+        recorded = set(record["seeds"])
+        new = [seed for seed in seeds or [] if seed not in recorded]
         record["seeds"] = [*record["seeds"], *new]
+        record["metrics"] = metrics or record.get("metrics") or []
     else:
         drawn = seeds is None
         record = {
@@ -142,6 +175,7 @@ def open_sweep(
             "keep_seeds": keep,
             "seeds": draw_seeds(count or 0) if drawn else seeds,
             "drawn": drawn,
+            "metrics": metrics,
         }
     directory.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=2) + "\n")
@@ -162,27 +196,80 @@ def _shown(record: dict[str, Any]) -> str:
 
 
 class Progress:
-    """One line on stderr, redrawn in a terminal, else a line per finished run."""
+    """One line on stderr from the sweep's start: runs started, finished, failed, and the time
+    elapsed. In a terminal the line is redrawn (each second too, so that a long first run still
+    shows the clock move); elsewhere (a log file) a line when the first runs have started, then
+    one per finished run."""
 
     def __init__(self, total: int) -> None:
         self.total = total
+        self.started = 0
+        self.announced = False
         self.done = 0
         self.failed = 0
+        self.began = time.monotonic()
         self.live = sys.stderr is not None and sys.stderr.isatty()
+
+    def run_started(self) -> None:
+        self.started += 1
+        if self.live:
+            self._write("")
+
+    def all_started(self) -> None:
+        """The first runs are started: the first line, before any of them ends."""
+        if not self.live and not self.announced:
+            self._write("\n")
+        self.announced = True
 
     def finished(self, seed: int, status: int, seconds: float) -> None:
         self.done += 1
         self.failed += status != 0
-        if sys.stderr is None:
+        if self.live:
+            self._write("\n" if self.done == self.total else "")
+        else:
+            self._write(f" (seed {seed}: {status_shown(status)}, {seconds:.1f}s)\n")
+
+    def close(self) -> None:
+        """End a redrawn line that the sweep left unfinished (Ctrl-C), before the next line."""
+        if self.live and self.started and self.done < self.total:
+            self._write("\n")
+
+    def tick(self) -> None:
+        """A second has passed with no run starting or ending."""
+        if self.live:
+            self._write("")
+
+    def _write(self, end: str) -> None:
+        if sys.stderr is None or self.total == 0:
             return
         width = 20
-        filled = width * self.done // max(self.total, 1)
+        filled = width * self.done // self.total
         bar = "#" * filled + "-" * (width - filled)
-        failed = f", {self.failed} failed" if self.failed else ""
-        line = f"autoseed: sweep [{bar}] {self.done}/{self.total}{failed}"
-        if self.live:
-            sys.stderr.write(f"\r{line}" + ("\n" if self.done == self.total else ""))
-        else:
-            how = "ok" if status == 0 else f"exit status {status}"
-            sys.stderr.write(f"{line} (seed {seed}: {how}, {seconds:.1f}s)\n")
-        sys.stderr.flush()
+        elapsed = _clock(time.monotonic() - self.began)
+        line = (
+            f"autoseed: sweep [{bar}] {self.done}/{self.total} finished, {self.started} started, "
+            f"{self.failed} failed, {elapsed} elapsed"
+        )
+        try:
+            sys.stderr.write(f"\r\x1b[K{line}{end}" if self.live else f"{line}{end}")
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # a closed stderr must not stop the sweep
+
+
+def status_shown(status: int) -> str:
+    """``ok``, ``exit status 3``, or the signal that ended the run (``SIGKILL``)."""
+    if status == 0:
+        return "ok"
+    if status < 0:
+        try:
+            return f"ended by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"ended by signal {-status}"
+    return f"exit status {status}"
+
+
+def _clock(seconds: float) -> str:
+    minutes, whole = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{whole:02d}" if hours else f"{minutes}:{whole:02d}"

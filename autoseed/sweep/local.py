@@ -34,7 +34,9 @@ def run_local(sweep: Sweep, seeds: list[int], jobs: int, base: Mapping[str, str]
                 with signals_held():
                     seed = waiting.pop(0)
                     running[seed] = _start(sweep, seed, base, ended)
-            seed, status, seconds = _next_ended(ended)
+                progress.run_started()
+            progress.all_started()
+            seed, status, seconds = _next_ended(ended, progress)
             del running[seed]
             record = {"status": status, "seconds": round(seconds, 3), "backend": "local"}
             sweep.save_run(seed, {**record, "host": host})
@@ -42,15 +44,18 @@ def run_local(sweep: Sweep, seeds: list[int], jobs: int, base: Mapping[str, str]
     except BaseException:  # Ctrl-C, or SIGTERM made an exception: never leave runs behind
         for process in running.values():
             stop(process)
+        progress.close()
         raise
 
 
-def _next_ended(ended: queue.Queue[tuple[int, int, float]]) -> tuple[int, int, float]:
+def _next_ended(
+    ended: queue.Queue[tuple[int, int, float]], progress: Progress
+) -> tuple[int, int, float]:
     while True:
         try:
             return ended.get(timeout=1.0)  # a timeout keeps Ctrl-C deliverable
         except queue.Empty:
-            continue
+            progress.tick()
 
 
 def _start(

@@ -75,7 +75,13 @@ def run_ray(
                 with signals_held():
                     seed = waiting.pop(0)
                     running[task.remote(sweep.command, cwd, sweep.environment(seed, base))] = seed
-            (done,), _ = ray.wait(list(running), num_returns=1)
+                progress.run_started()
+            progress.all_started()
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+            if not ready:
+                progress.tick()
+                continue
+            (done,) = ready
             seed = running.pop(done)
             result = ray.get(done)
             _save(sweep, seed, result)
@@ -83,6 +89,7 @@ def run_ray(
     except BaseException:
         for reference in running:
             ray.cancel(reference, force=True)
+        progress.close()
         raise
     finally:
         ray.shutdown()

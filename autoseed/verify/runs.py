@@ -143,6 +143,28 @@ def signals_held() -> Iterator[None]:
             signal.raise_signal(first)
 
 
+@contextmanager
+def sigint_raises() -> Iterator[None]:
+    """Ctrl-C raises ``KeyboardInterrupt`` in this block, even in a process started with
+    SIGINT ignored.
+
+    A shell without job control (a script's ``cmd &``) starts background commands with SIGINT
+    ignored, and Python keeps it ignored. The runs do not inherit that (each starts while
+    ``signals_held`` has a handler, which exec resets to the default): Ctrl-C to the process
+    group ends them, and a sweep that ignored it would record them as failed and start the
+    next. So the sweep stops with its runs, as in the foreground; one that must outlive a
+    terminal's Ctrl-C belongs in a session of its own (``setsid``).
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is signal.SIG_IGN:
+            signal.signal(signal.SIGINT, previous)
+
+
 def stop(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
     """Ask a run to stop (SIGTERM), and make it (SIGKILL) if it has not after ``grace`` s."""
     if process.poll() is None:
