@@ -11,8 +11,8 @@ exit status and wall time in a folder of its own under the sweep's directory::
 
 A seed whose ``run.json`` says it succeeded is done; running the same sweep into the same
 directory again runs only the others. The runs themselves go to a backend: local processes
-(``sweep_local``) or a Ray cluster (``sweep_ray``, imported only when chosen). The report
-(``sweep_report``) reads the directory alone, wherever its runs were made.
+(``local.py``) or a Ray cluster (``ray.py``, imported only when chosen). The report
+(``report.py``) reads the directory alone, wherever its runs were made.
 """
 
 from __future__ import annotations
