@@ -157,6 +157,58 @@ class TestRanks:
         assert result.stderr.startswith("autoseed: RANK='first' (from the environment)")
 
 
+def spawned_ranks(venv: Venv, start_method: str = "fork", **env: str) -> dict[str, list[str]]:
+    """``spawn_ranks.py`` (PyTorch's DDP tutorial: ``torch.multiprocessing.spawn``, gloo):
+    each rank's lines, sorted, and ``stderr`` its autoseed lines."""
+    script = str(SCRIPTS / "spawn_ranks.py")
+    result = check(venv.run(script, start_method, env=clean_env(**env), timeout=240))
+    lines: dict[str, list[str]] = {"0": [], "1": []}
+    for line in sorted(result.stdout.splitlines()):
+        lines[line.split()[1]].append(" ".join(line.split()[2:]))
+    lines["stderr"] = [line for line in result.stderr.splitlines() if "autoseed" in line]
+    assert len(lines["0"]) == len(lines["1"]) == 5 + ("DRAW_BEFORE" in env), describe(result)
+    return lines
+
+
+class TestSpawnedRanks:
+    """Ranks that ``torch.multiprocessing.spawn`` starts become ranks at init_process_group."""
+
+    def test_ranks_agree_on_split_and_init_and_their_workers_differ(self, cluster: Venv) -> None:
+        forked_workers = spawned_ranks(cluster, "fork", AUTOSEED="1024")
+        # Workers started by spawn unpickle their target: the rank must travel with it.
+        assert spawned_ranks(cluster, "spawn", AUTOSEED="1024") == forked_workers
+        rank0, rank1 = forked_workers["0"], forked_workers["1"]
+        assert rank0[0] == rank1[0], "split, model init and draws after joining must agree"
+        assert rank0[0].startswith("seed 1024 split "), rank0
+        workers0 = {value for line in rank0[1:] for value in line.split()[2:]}
+        workers1 = {value for line in rank1[1:] for value in line.split()[2:]}
+        assert len(workers0) == len(workers1) == 16, forked_workers
+        assert not workers0 & workers1, "workers of different ranks drew the same numbers"
+        assert forked_workers["stderr"] == [], forked_workers
+
+    def test_rank_offset_takes_the_rank_given_to_init_process_group(self, cluster: Venv) -> None:
+        ranks = spawned_ranks(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
+        assert [ranks[rank][0].split()[1] for rank in "01"] == ["1024", "1025"], ranks
+        assert ranks["0"][0].split()[3] != ranks["1"][0].split()[3], "splits must differ"
+
+    def test_a_draw_before_joining_is_told_and_the_ranks_agree_after(self, cluster: Venv) -> None:
+        ranks = spawned_ranks(cluster, AUTOSEED="1024", DRAW_BEFORE="1")
+        assert ranks["0"][0] != ranks["1"][0], "each child drew from its own streams before"
+        assert ranks["0"][1] == ranks["1"][1], ranks
+        assert sorted(ranks["stderr"]) == [
+            f"autoseed: rank {rank} drew from torch before init_process_group, as a child with "
+            "streams of its own: those draws differ between the ranks; draw what the ranks "
+            "must share (model init, random_split) after init_process_group"
+            for rank in "01"
+        ], ranks
+
+    def test_a_seed_the_script_sets_before_joining_wins(self, cluster: Venv) -> None:
+        ranks = spawned_ranks(cluster, AUTOSEED="1024", DRAW_BEFORE="1", SEED_ITSELF="1")
+        assert ranks["0"][:2] == ranks["1"][:2], ranks
+        assert ranks["0"][1].startswith("seed 42 split "), ranks
+        assert ranks["stderr"] == [], ranks
+
+
 class TestWorkers:
     @pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
     def test_workers_repeat_and_keep_distinct_streams(
