@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (
+    BASE_PYTHON,
     ROOT,
     SCRIPTS,
     Venv,
@@ -207,6 +209,74 @@ class TestSpawnedRanks:
         assert ranks["0"][:2] == ranks["1"][:2], ranks
         assert ranks["0"][1].startswith("seed 42 split "), ranks
         assert ranks["stderr"] == [], ranks
+
+
+BASE_BIN = str(Path(BASE_PYTHON).parent)  # where torch's console scripts are: torchrun
+
+
+class TestLauncherOnPath:
+    """The README's layout: torch in the base interpreter, autoseed in a venv that reuses it.
+    The torchrun on PATH is the base's, which runs every rank without autoseed."""
+
+    def path(self, venv: Venv, *first: str) -> dict[str, str]:
+        return clean_env(PATH=os.pathsep.join([*first, str(venv.bin), BASE_BIN,
+                                               os.environ["PATH"]]))  # fmt: skip
+
+    def test_the_base_torchrun_runs_its_ranks_unseeded(self, cluster: Venv, tmp_path: Path) -> None:
+        """Why the documented form is python -m torch.distributed.run: nothing of autoseed runs
+        under the base's torchrun, so the ranks themselves cannot say it."""
+        code = "import sys, torch; print(sys.executable, torch.initial_seed())"
+        script = tmp_path / "which_python.py"
+        script.write_text(code)
+        env = self.path(cluster)
+        launchers = {
+            "torchrun": ["torchrun"],
+            "module": [str(cluster.python), "-m", "torch.distributed.run"],
+        }
+        seen = {}
+        for form, launcher in launchers.items():
+            argv = [*launcher, "--standalone", "--nproc_per_node=1", str(script)]
+            result = check(run(argv, env={**env, "AUTOSEED": "11"}, timeout=240))
+            seen[form] = result.stdout.split()
+            assert "autoseed" not in result.stderr, describe(result)
+        assert seen["torchrun"][0].startswith(BASE_BIN), seen
+        assert seen["torchrun"][1] != "11", seen
+        assert seen["module"] == [str(cluster.python), "11"], seen
+
+    def test_run_verify_and_status_name_the_mistake(self, cluster: Venv) -> None:
+        env = self.path(cluster)
+        torchrun = Path(BASE_BIN) / "torchrun"
+        interpreter = torchrun.read_text().splitlines()[0].removeprefix("#!")
+        said = (
+            f"torchrun ({torchrun}) runs {interpreter}, where "
+            "autoseed is not installed: nothing it starts is seeded; run "
+            f"`{cluster.python} -m torch.distributed.run ...` instead"
+        )
+        autoseed = str(cluster.bin / "autoseed")
+        ran = check(run([autoseed, "run", "11", "--", "torchrun", "--help"], env=env))
+        assert ran.stderr.startswith(f"autoseed: run: {said}\n"), describe(ran)
+        assert "usage: torchrun" in ran.stdout, "the command still runs"
+        status = check(run([autoseed, "status"], env=env))
+        assert f"note: {said}" in status.stdout.splitlines(), describe(status)
+        verified = run([autoseed, "verify", "--seed", "1", "--", "python", "-c", "pass"],
+                       env=clean_env(PATH=os.pathsep.join([BASE_BIN, env["PATH"]])))  # fmt: skip
+        assert (
+            f"autoseed: verify: python is {Path(BASE_BIN) / 'python'}, where autoseed is not "
+            f"installed: nothing it starts is seeded; run `{cluster.python} ...` instead"
+        ) in verified.stderr.splitlines(), describe(verified)
+
+    def test_nothing_is_said_where_the_launcher_runs_autoseed(
+        self, cluster: Venv, tmp_path: Path
+    ) -> None:
+        own = tmp_path / "torchrun"  # a console script of the venv's own interpreter
+        own.write_text(f"#!{cluster.python}\nfrom torch.distributed.run import main\nmain()\n")
+        own.chmod(0o755)
+        env = self.path(cluster, str(tmp_path))
+        autoseed = str(cluster.bin / "autoseed")
+        ran = check(run([autoseed, "run", "11", "--", "torchrun", "--help"], env=env))
+        assert ran.stderr == "", describe(ran)
+        status = check(run([autoseed, "status"], env=env))
+        assert "torchrun" not in status.stdout, describe(status)
 
 
 class TestWorkers:
