@@ -42,15 +42,15 @@ def watch_process_groups(c10d: Any, joined: Callable[[int], None]) -> None:
             setattr(module, "init_process_group", wrapper)  # noqa: B010 (a module, not typed)
 
 
-def drew_before_joining(torch: Any, seed: int) -> bool:
-    """Whether torch's global generator has moved since it was seeded with ``seed``: a child
+def draws_before_joining(torch: Any, seed: int | None, rank: int) -> str | None:
+    """One line when torch's global generator moved since it was seeded with ``seed``: a child
     that drew before joining drew from its own streams, unlike the other ranks (what
     ``random_split`` and a model's init draw from)."""
+    if seed is None:
+        return None
     seeded = torch.Generator().manual_seed(seed).get_state()
-    return not bool(torch.equal(torch.default_generator.get_state(), seeded))
-
-
-def before_joining_note(rank: int) -> str:
+    if torch.equal(torch.default_generator.get_state(), seeded):
+        return None
     return (
         f"rank {rank} drew from torch before init_process_group, as a child with streams of "
         "its own: those draws differ between the ranks; draw what the ranks must share "

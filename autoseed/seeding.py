@@ -282,13 +282,13 @@ def _join_as_rank(rank: int) -> None:
     if plan is None or plan.seed is None:
         return
     torch = hook.fully_imported("torch")
-    child_seed = seed_for_this_process(plan)
-    if (streams.fork_path() and torch is not None and child_seed is not None
-            and not ledger.seeded_by_code_since_autoseed("torch")
-            and ranks.drew_before_joining(torch, child_seed)):  # fmt: skip
-        warn(ranks.before_joining_note(rank))
+    child = bool(streams.fork_path())
+    if child and torch is not None and not ledger.seeded_by_code_since_autoseed("torch"):
+        note = ranks.draws_before_joining(torch, seed_for_this_process(plan), rank)
+        if note is not None:
+            warn(note)
     rank_plan = plan.as_rank(rank)
-    if streams.fork_path() or rank_plan.effective_seed != plan.effective_seed:
+    if child or rank_plan.effective_seed != plan.effective_seed:
         reseed_everything(rank_plan, keep_code_seeds=True)
         if plan.verbose:
             warn(f"rank {rank} joined a process group: seeded as rank {rank} of the job")

@@ -159,11 +159,12 @@ class TestRanks:
         assert result.stderr.startswith("autoseed: RANK='first' (from the environment)")
 
 
-def spawned_ranks(venv: Venv, start_method: str = "fork", **env: str) -> dict[str, list[str]]:
+def spawned_ranks(venv: Venv, *start_methods: str, **env: str) -> dict[str, list[str]]:
     """``spawn_ranks.py`` (PyTorch's DDP tutorial: ``torch.multiprocessing.spawn``, gloo):
     each rank's lines, sorted, and ``stderr`` its autoseed lines."""
     script = str(SCRIPTS / "spawn_ranks.py")
-    result = check(venv.run(script, start_method, env=clean_env(**env), timeout=240))
+    methods = start_methods or ("fork",)
+    result = check(venv.run(script, *methods, env=clean_env(**env), timeout=240))
     lines: dict[str, list[str]] = {"0": [], "1": []}
     for line in sorted(result.stdout.splitlines()):
         lines[line.split()[1]].append(" ".join(line.split()[2:]))
@@ -179,6 +180,8 @@ class TestSpawnedRanks:
         forked_workers = spawned_ranks(cluster, "fork", AUTOSEED="1024")
         # Workers started by spawn unpickle their target: the rank must travel with it.
         assert spawned_ranks(cluster, "spawn", AUTOSEED="1024") == forked_workers
+        # Ranks forked (torch.multiprocessing.start_processes) join as the spawned ones do.
+        assert spawned_ranks(cluster, "fork", "fork", AUTOSEED="1024") == forked_workers
         rank0, rank1 = forked_workers["0"], forked_workers["1"]
         assert rank0[0] == rank1[0], "split, model init and draws after joining must agree"
         assert rank0[0].startswith("seed 1024 split "), rank0

@@ -2,7 +2,8 @@
 gloo process group, splits the data with ``random_split``, builds a model, and reads a
 DataLoader whose workers draw augmentation.
 
-Usage: python spawn_ranks.py fork|spawn (the DataLoader workers' start method)
+Usage: python spawn_ranks.py fork|spawn [fork] (the DataLoader workers' start method; ``fork``
+starts the ranks with ``torch.multiprocessing.start_processes`` under fork instead)
 Prints ``rank R seed S split ... init ...`` and ``rank R worker W ...`` per item, one
 ``os.write`` per line (the ranks share the pipe). With ``DRAW_BEFORE`` set, each rank draws
 from torch before joining and prints ``rank R before ...``; with ``SEED_ITSELF`` set, each rank
@@ -66,4 +67,5 @@ def free_port() -> int:
 
 
 if __name__ == "__main__":
-    mp.spawn(train, args=(2, free_port(), sys.argv[1]), nprocs=2)
+    ranks_by = sys.argv[2] if len(sys.argv) > 2 else "spawn"
+    mp.start_processes(train, args=(2, free_port(), sys.argv[1]), nprocs=2, start_method=ranks_by)
