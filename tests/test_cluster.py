@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import (
+    BASE_PYTHON,
     ROOT,
     SCRIPTS,
     Venv,
@@ -155,6 +157,129 @@ class TestRanks:
         env = clean_env(AUTOSEED="1", AUTOSEED_RANK_OFFSET="1", RANK="first")
         result = check(cluster.run("-c", "pass", env=env))
         assert result.stderr.startswith("autoseed: RANK='first' (from the environment)")
+
+
+def spawned_ranks(venv: Venv, *start_methods: str, **env: str) -> dict[str, list[str]]:
+    """``spawn_ranks.py`` (PyTorch's DDP tutorial: ``torch.multiprocessing.spawn``, gloo):
+    each rank's lines, sorted, and ``stderr`` its autoseed lines."""
+    script = str(SCRIPTS / "spawn_ranks.py")
+    methods = start_methods or ("fork",)
+    result = check(venv.run(script, *methods, env=clean_env(**env), timeout=240))
+    lines: dict[str, list[str]] = {"0": [], "1": []}
+    for line in sorted(result.stdout.splitlines()):
+        lines[line.split()[1]].append(" ".join(line.split()[2:]))
+    lines["stderr"] = [line for line in result.stderr.splitlines() if "autoseed" in line]
+    assert len(lines["0"]) == len(lines["1"]) == 5 + ("DRAW_BEFORE" in env), describe(result)
+    return lines
+
+
+class TestSpawnedRanks:
+    """Ranks that ``torch.multiprocessing.spawn`` starts become ranks at init_process_group."""
+
+    def test_ranks_agree_on_split_and_init_and_their_workers_differ(self, cluster: Venv) -> None:
+        forked_workers = spawned_ranks(cluster, "fork", AUTOSEED="1024")
+        # Workers started by spawn unpickle their target: the rank must travel with it.
+        assert spawned_ranks(cluster, "spawn", AUTOSEED="1024") == forked_workers
+        # Ranks forked (torch.multiprocessing.start_processes) join as the spawned ones do.
+        assert spawned_ranks(cluster, "fork", "fork", AUTOSEED="1024") == forked_workers
+        rank0, rank1 = forked_workers["0"], forked_workers["1"]
+        assert rank0[0] == rank1[0], "split, model init and draws after joining must agree"
+        assert rank0[0].startswith("seed 1024 split "), rank0
+        workers0 = {value for line in rank0[1:] for value in line.split()[2:]}
+        workers1 = {value for line in rank1[1:] for value in line.split()[2:]}
+        assert len(workers0) == len(workers1) == 16, forked_workers
+        assert not workers0 & workers1, "workers of different ranks drew the same numbers"
+        assert forked_workers["stderr"] == [], forked_workers
+
+    def test_rank_offset_takes_the_rank_given_to_init_process_group(self, cluster: Venv) -> None:
+        ranks = spawned_ranks(cluster, AUTOSEED="1024", AUTOSEED_RANK_OFFSET="1")
+        assert [ranks[rank][0].split()[1] for rank in "01"] == ["1024", "1025"], ranks
+        assert ranks["0"][0].split()[3] != ranks["1"][0].split()[3], "splits must differ"
+
+    def test_a_draw_before_joining_is_told_and_the_ranks_agree_after(self, cluster: Venv) -> None:
+        ranks = spawned_ranks(cluster, AUTOSEED="1024", DRAW_BEFORE="1")
+        assert ranks["0"][0] != ranks["1"][0], "each child drew from its own streams before"
+        assert ranks["0"][1] == ranks["1"][1], ranks
+        assert sorted(ranks["stderr"]) == [
+            f"autoseed: rank {rank} drew from torch before init_process_group, as a child with "
+            "streams of its own: those draws differ between the ranks; draw what the ranks "
+            "must share (model init, random_split) after init_process_group"
+            for rank in "01"
+        ], ranks
+
+    def test_a_seed_the_script_sets_before_joining_wins(self, cluster: Venv) -> None:
+        ranks = spawned_ranks(cluster, AUTOSEED="1024", DRAW_BEFORE="1", SEED_ITSELF="1")
+        assert ranks["0"][:2] == ranks["1"][:2], ranks
+        assert ranks["0"][1].startswith("seed 42 split "), ranks
+        assert ranks["stderr"] == [], ranks
+
+
+BASE_BIN = str(Path(BASE_PYTHON).parent)  # where torch's console scripts are: torchrun
+
+
+class TestLauncherOnPath:
+    """The README's layout: torch in the base interpreter, autoseed in a venv that reuses it.
+    The torchrun on PATH is the base's, which runs every rank without autoseed."""
+
+    def path(self, venv: Venv, *first: str) -> dict[str, str]:
+        return clean_env(PATH=os.pathsep.join([*first, str(venv.bin), BASE_BIN,
+                                               os.environ["PATH"]]))  # fmt: skip
+
+    def test_the_base_torchrun_runs_its_ranks_unseeded(self, cluster: Venv, tmp_path: Path) -> None:
+        """Why the documented form is python -m torch.distributed.run: nothing of autoseed runs
+        under the base's torchrun, so the ranks themselves cannot say it."""
+        code = "import sys, torch; print(sys.executable, torch.initial_seed())"
+        script = tmp_path / "which_python.py"
+        script.write_text(code)
+        env = self.path(cluster)
+        launchers = {
+            "torchrun": ["torchrun"],
+            "module": [str(cluster.python), "-m", "torch.distributed.run"],
+        }
+        seen = {}
+        for form, launcher in launchers.items():
+            argv = [*launcher, "--standalone", "--nproc_per_node=1", str(script)]
+            result = check(run(argv, env={**env, "AUTOSEED": "11"}, timeout=240))
+            seen[form] = result.stdout.split()
+            assert "autoseed" not in result.stderr, describe(result)
+        assert seen["torchrun"][0].startswith(BASE_BIN), seen
+        assert seen["torchrun"][1] != "11", seen
+        assert seen["module"] == [str(cluster.python), "11"], seen
+
+    def test_run_verify_and_status_name_the_mistake(self, cluster: Venv) -> None:
+        env = self.path(cluster)
+        torchrun = Path(BASE_BIN) / "torchrun"
+        interpreter = torchrun.read_text().splitlines()[0].removeprefix("#!")
+        said = (
+            f"torchrun ({torchrun}) runs {interpreter}, where "
+            "autoseed is not installed: nothing it starts is seeded; run "
+            f"`{cluster.python} -m torch.distributed.run ...` instead"
+        )
+        autoseed = str(cluster.bin / "autoseed")
+        ran = check(run([autoseed, "run", "11", "--", "torchrun", "--help"], env=env))
+        assert ran.stderr.startswith(f"autoseed: run: {said}\n"), describe(ran)
+        assert "usage: torchrun" in ran.stdout, "the command still runs"
+        status = check(run([autoseed, "status"], env=env))
+        assert f"note: {said}" in status.stdout.splitlines(), describe(status)
+        verified = run([autoseed, "verify", "--seed", "1", "--", "python", "-c", "pass"],
+                       env=clean_env(PATH=os.pathsep.join([BASE_BIN, env["PATH"]])))  # fmt: skip
+        assert (
+            f"autoseed: verify: python is {Path(BASE_BIN) / 'python'}, where autoseed is not "
+            f"installed: nothing it starts is seeded; run `{cluster.python} ...` instead"
+        ) in verified.stderr.splitlines(), describe(verified)
+
+    def test_nothing_is_said_where_the_launcher_runs_autoseed(
+        self, cluster: Venv, tmp_path: Path
+    ) -> None:
+        own = tmp_path / "torchrun"  # a console script of the venv's own interpreter
+        own.write_text(f"#!{cluster.python}\nfrom torch.distributed.run import main\nmain()\n")
+        own.chmod(0o755)
+        env = self.path(cluster, str(tmp_path))
+        autoseed = str(cluster.bin / "autoseed")
+        ran = check(run([autoseed, "run", "11", "--", "torchrun", "--help"], env=env))
+        assert ran.stderr == "", describe(ran)
+        status = check(run([autoseed, "status"], env=env))
+        assert "torchrun" not in status.stdout, describe(status)
 
 
 class TestWorkers:

@@ -33,7 +33,7 @@ EXAMPLES = {
     "run": """
         examples:
           autoseed run 1024 -- python train.py
-          autoseed run -- torchrun --nproc_per_node=2 train.py   # the configured seed, or random
+          autoseed run -- python -m torch.distributed.run --nproc_per_node=2 train.py
         """,
     "verify": """
         examples:
@@ -225,6 +225,7 @@ def _run(parser: argparse.ArgumentParser, words: list[str]) -> int:
         _, env = launcher.prepare_seeded_run(words[0] if split else None, fix_hash_seed=True)
     except ConfigError as error:
         return _usage_error("run", error)
+    launcher.tell_if_unseeded("run", command, env)
     return launcher.run_seeded(env, command)
 
 
@@ -256,6 +257,7 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         seed, env = launcher.prepare_seeded_run(args.seed, fix_hash_seed=False)
     except ConfigError as error:
         return _usage_error("verify", error)
+    launcher.tell_if_unseeded("verify", command, env)
 
     try:
         with _terminate_raises():
@@ -308,6 +310,7 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
             warn(f"sweep: {skipped} of {len(opened.seeds)} seeds already done in {args.out}")
         jobs = args.jobs or os.cpu_count() or 1
         base = environment_before_autoseed()
+        launcher.tell_if_unseeded("sweep", command, base)
         with _terminate_raises(), sigint_raises():
             if args.backend == "ray":
                 from autoseed.sweep.ray import run_ray

@@ -92,3 +92,13 @@ def run_seeded(env: dict[str, str], command: list[str]) -> int:
     except PermissionError:
         warn(f"run: permission denied: {command[0]}")
         return 126
+
+
+def tell_if_unseeded(name: str, command: list[str], environ: Mapping[str, str]) -> None:
+    """Say, before ``command`` runs, when it runs a Python where autoseed does not start:
+    a launcher on PATH that belongs to another interpreter (``interpreters.py``)."""
+    from autoseed.integrations.interpreters import unseeded_command
+
+    line = unseeded_command(command, environ)
+    if line is not None:
+        warn(f"{name}: {line}")

@@ -269,25 +269,42 @@ def give_loader_workers_rank_streams(torch: "Any", rank: "int | None") -> None:
     ``k`` of every rank drew the same augmentation (pytorch#5059). In the worker, before torch
     seeds it, ``base_seed`` becomes one derived from it and the rank: rank-distinct, repeatable,
     and still decided by whoever seeded the main process (autoseed, or the script itself). A
-    ``worker_init_fn`` that seeds runs after, and wins. Without a rank variable, unchanged.
+    ``worker_init_fn`` that seeds runs after, and wins. Without a rank, unchanged.
     """
     worker = getattr(getattr(torch.utils.data, "_utils", None), "worker", None)
-    original = original_of(getattr(worker, "_worker_loop", None))
-    if worker is None or original is None or rank is None:
+    if worker is None or getattr(worker, "_worker_loop", None) is None or rank is None:
         return
-    import inspect
+    worker._worker_loop = _WorkerLoopOfRank(rank)
 
-    position = list(inspect.signature(original).parameters).index("base_seed")
 
-    def _worker_loop(*args: "Any", **kwargs: "Any") -> "Any":
+class _WorkerLoopOfRank:
+    """torch's ``_worker_loop`` for the workers of rank ``rank``.
+
+    It pickles as itself with its rank: a worker started by spawn or forkserver (which
+    unpickles its target) keys on the rank of the process that started it, whose rank may be
+    in no variable it inherits (``torch.multiprocessing.spawn``'s ranks learn it at
+    ``init_process_group``).
+    """
+
+    def __init__(self, rank: int) -> None:
+        from torch.utils.data._utils import worker
+
+        self.rank = rank
+        self.__wrapped__ = original_of(worker._worker_loop)
+        import inspect
+
+        parameters = list(inspect.signature(self.__wrapped__).parameters)
+        self._base_seed_at = parameters.index("base_seed")
+
+    def __call__(self, *args: "Any", **kwargs: "Any") -> "Any":
+        position = self._base_seed_at
         if len(args) > position:
-            base_seed = args[position]
-            derived = streams.derive(base_seed, "rank", rank, bits=63)
+            derived = streams.derive(args[position], "rank", self.rank, bits=63)
             args = (*args[:position], derived, *args[position + 1 :])
-        return original(*args, **kwargs)
+        return self.__wrapped__(*args, **kwargs)
 
-    # Named as torch's own: a spawned worker unpickles its target by that name.
-    worker._worker_loop = mark_wrapper(_worker_loop, original)
+    def __reduce__(self) -> "tuple[type[_WorkerLoopOfRank], tuple[int]]":
+        return (_WorkerLoopOfRank, (self.rank,))
 
 
 def _recorded(api: str, original: "Any", internal: "tuple[str, ...]") -> "Any":

@@ -176,6 +176,7 @@ def apply_plan(
     if plan.seed is not None and not _spawn_watched:
         _spawn_watched.append(True)  # once per process: plans come and go, the numbering stays
         when_imported("multiprocessing.spawn", _number_spawned_children)
+        when_imported("torch.distributed.distributed_c10d", _watch_process_groups)
     settings = plan.exported_environment()
     exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
     if _environment_before_export is None:
@@ -232,6 +233,43 @@ _spawn_watched: "list[bool]" = []
 @reported("number spawned children")
 def _number_spawned_children(spawn: "ModuleType") -> None:
     streams.number_spawned_children(spawn)
+
+
+@reported("watch init_process_group")
+def _watch_process_groups(c10d: "ModuleType") -> None:
+    from autoseed.seeding.ranks import watch_process_groups
+
+    watch_process_groups(c10d, _join_as_rank)
+
+
+@reported("give this process the streams of its rank")
+def _join_as_rank(rank: int) -> None:
+    """This process joined a process group as ``rank``: from now on it draws what rank
+    ``rank`` of a torchrun job draws (``ranks.py``).
+
+    A child (``torch.multiprocessing.spawn``'s ranks) leaves the streams derived for it for
+    the job's, so that the ranks' model init and data split agree; a process that is on them
+    already (torchrun's, srun's ranks) keeps its place in them. Libraries that the code seeded
+    itself keep the code's seed. DataLoader workers are keyed on the rank either way.
+    """
+    from autoseed.seeding import ranks
+
+    plan = _plan
+    if plan is None or plan.seed is None:
+        return
+    torch = fully_imported("torch")
+    child = bool(streams.fork_path())
+    if child and torch is not None and not ledger.seeded_by_code_since_autoseed("torch"):
+        note = ranks.draws_before_joining(torch, seed_for_this_process(plan), rank)
+        if note is not None:
+            warn(note)
+    rank_plan = plan.as_rank(rank)
+    if child or rank_plan.effective_seed != plan.effective_seed:
+        reseed_everything(rank_plan, keep_code_seeds=True)
+        if plan.verbose:
+            warn(f"rank {rank} joined a process group: seeded as rank {rank} of the job")
+    if torch is not None:
+        calls.give_loader_workers_rank_streams(torch, rank)
 
 
 def _reseed_forked_child() -> None:

@@ -81,7 +81,12 @@ def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
 
 
 def process_rank() -> int | None:
-    """This process's global rank from the launcher's variables, or ``None`` outside a job."""
+    """This process's global rank: its process group's once it joined one (a rank that
+    ``torch.multiprocessing.spawn`` started has no rank variable), else the launcher's
+    variables, else ``None`` outside a job."""
+    distributed = sys.modules.get("torch.distributed")
+    if distributed is not None and distributed.is_available() and distributed.is_initialized():
+        return int(distributed.get_rank())
     return launcher_number(RANK_VARIABLES)
 
 

@@ -59,6 +59,8 @@ KNOWN_VARIABLES = (
 )
 # Where the global rank of a distributed process is found, first match wins.
 RANK_VARIABLES = ("RANK", "SLURM_PROCID", "OMPI_COMM_WORLD_RANK", "PMI_RANK")
+# Where the rank came from for a process that learnt it by joining a process group.
+JOINED_GROUP = "init_process_group"
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
@@ -239,6 +241,18 @@ class SeedPlan:
             HASH_SEED_MODE_VARIABLE: REEXEC_WORD if self.reexec else KEEP_WORD,
             ENV_FILE_VARIABLE: "none",
         }
+
+    def as_rank(self, rank: int) -> "SeedPlan":
+        """The plan of a process that joined a process group as ``rank``: the rank it adds
+        under ``AUTOSEED_RANK_OFFSET`` is the group's (a spawned rank has no rank variable)."""
+        if self.rank is None or self.rank[0] == rank:
+            return self
+        from copy import copy
+
+        plan = copy(self)
+        plan.rank = (rank, JOINED_GROUP)
+        plan.seed_inherited = True  # a drawn seed was said when this process started
+        return plan
 
     def with_seed(self, seed: int) -> "SeedPlan":
         """The same plan with another seed, used as it is: no rank to add, nothing drawn.

@@ -10,6 +10,7 @@ import sys
 from importlib import metadata, util
 from typing import Any
 
+from autoseed.integrations.interpreters import unseeded_command
 from autoseed.names import (
     ENV_FILE_VARIABLE,
     EXPORTED_HASH_SEED_VARIABLE,
@@ -181,6 +182,11 @@ def build_status() -> dict[str, Any]:
         report["error"] = str(error)
         return report
     report["problems"] = [note.text for note in notes] + list(plan.warnings)
+    # The one launcher that is a console script of torch: where torch is the base
+    # interpreter's and autoseed a venv's, the torchrun on PATH runs the job unseeded.
+    torchrun = unseeded_command(["torchrun"], environ)
+    if torchrun is not None:
+        report["problems"].append(torchrun)
     report["unmet"] = [note.text for note in notes if note.unmet]
     report["misspelt"] = {
         variable: meant
