@@ -173,7 +173,7 @@ def _wait(process: subprocess.Popen[bytes], progress: str, start: float) -> tupl
         try:
             return process.communicate(timeout=1.0)
         except subprocess.TimeoutExpired:  # communicate() may be called again, losing nothing
-            sys.stderr.write(f"\r{progress} {time.monotonic() - start:.0f}s")
+            sys.stderr.write(f"\r{progress} {int(time.monotonic() - start)}s")
             sys.stderr.flush()
 
 
