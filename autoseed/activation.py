@@ -78,6 +78,7 @@ def activate_from_startup(
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         hook.when_imported("torch", _start_tracing)
         _record_outside_reads()
+        _record_writes()
 
 
 def _tell_at_first_import(
@@ -112,6 +113,13 @@ def _start_tracing(torch: "ModuleType") -> None:
 @reported("record reads of the clock")
 def _record_outside_reads() -> None:
     from autoseed.outside import start_recording
+
+    start_recording()
+
+
+@reported("record what each process writes")
+def _record_writes() -> None:
+    from autoseed.writes import start_recording
 
     start_recording()
 

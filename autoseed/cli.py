@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -19,6 +20,7 @@ from typing import Any
 from autoseed import installer, launcher, verifier
 from autoseed.config import ConfigError
 from autoseed.names import warn
+from autoseed.runs import Comparison
 from autoseed.status import NOT_INSTALLED, build_status, format_status, installed_version
 
 EXAMPLES = {
@@ -40,6 +42,8 @@ EXAMPLES = {
           autoseed verify --baseline -- python examples/legacy_train.py
           autoseed verify --explain -- python train.py   # why and where runs differ
           autoseed verify --stderr -- python train.py    # a script that logs to stderr
+          autoseed verify --stderr --ignore '^[0-9-]+ [0-9:,]+ ' -- python train.py  # no times
+          autoseed verify --keep runs -- python train.py  # each run's outputs in runs/
         exit status: 0 reproducible, 1 not (or a run failed), 2 usage error,
           3 nothing compared (every compared output empty: no verdict)
         """,
@@ -133,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare stderr too (without autoseed's own lines): for a script that logs there",
     )
+    verify.add_argument(
+        "--ignore", action="append", default=[], metavar="REGEX",
+        help="leave out of each compared line the text REGEX matches (times, durations), and a "
+        "line nothing is left of (repeatable)",
+    )  # fmt: skip
+    verify.add_argument(
+        "--keep", metavar="DIR",
+        help="keep every run's stdout, stderr and compared files in DIR (new or empty)",
+    )  # fmt: skip
     verify.add_argument("--json", action="store_true", help="print the whole report as JSON")
     verify.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
 
@@ -251,6 +264,17 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for path in args.compare:
         if os.path.isdir(path):
             parser.error(f"--compare takes a file that the command writes; {path} is a directory")
+    if args.keep is not None and os.path.lexists(args.keep):
+        if not os.path.isdir(args.keep):
+            parser.error(f"--keep {args.keep}: not a folder; give a new or empty folder")
+        if os.listdir(args.keep):
+            parser.error(f"--keep {args.keep}: not empty; give a new or empty folder")
+    try:
+        comparison = Comparison(
+            args.compare, with_stderr=args.stderr, ignore=args.ignore, keep=args.keep
+        )
+    except re.error as error:
+        parser.error(f"--ignore {error.pattern!r}: not a regular expression ({error})")
     try:
         seed, env = launcher.prepare_seeded_run(args.seed, fix_hash_seed=False)
     except ConfigError as error:
@@ -260,9 +284,8 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         with _terminate_raises():
             return verifier.verify(
-                command, runs=args.runs, seed=seed, env=env, compare=args.compare,
+                command, runs=args.runs, seed=seed, env=env, comparison=comparison,
                 baseline=args.baseline, explain=args.explain, as_json=args.json,
-                with_stderr=args.stderr,
             )  # fmt: skip
     except KeyboardInterrupt:
         warn("verify: interrupted; the running command was stopped")
