@@ -246,13 +246,18 @@ class _Terminated(Exception):
 
 
 @contextlib.contextmanager
-def _terminate_raises() -> Iterator[None]:
+def _stop_signals_raise() -> Iterator[None]:
+    """SIGTERM raises ``_Terminated`` and Ctrl-C ``KeyboardInterrupt`` in this block, also in a
+    process started in the background with SIGINT ignored (``runs.sigint_raises``)."""
+    from autoseed.runs import sigint_raises
+
     def terminated(signum: int, frame: object) -> None:
         raise _Terminated
 
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        yield
+        with sigint_raises():
+            yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -282,7 +287,7 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     launcher.tell_if_unseeded("verify", command, env)
 
     try:
-        with _terminate_raises():
+        with _stop_signals_raise():
             return verifier.verify(
                 command, runs=args.runs, seed=seed, env=env, comparison=comparison,
                 baseline=args.baseline, explain=args.explain, as_json=args.json,
@@ -299,7 +304,6 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
     from pathlib import Path
 
     from autoseed import sweep, sweep_report
-    from autoseed.runs import sigint_raises
     from autoseed.seeding import environment_before_autoseed
 
     if args.plot is not None and util.find_spec("matplotlib") is None:
@@ -331,7 +335,7 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
         jobs = args.jobs or os.cpu_count() or 1
         base = environment_before_autoseed()
         launcher.tell_if_unseeded("sweep", command, base)
-        with _terminate_raises(), sigint_raises():
+        with _stop_signals_raise():
             if args.backend == "ray":
                 from autoseed.sweep_ray import run_ray
 
