@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -275,6 +276,37 @@ class TestVerify:
         assert verify.returncode == status, (out, err)
         assert "Traceback" not in err and out == "", (out, err)
         assert "the running command was stopped" in err, err
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)
+
+    def test_a_verify_started_with_ctrl_c_ignored_still_stops_on_it(
+        self, installed: Venv, tmp_path: Path
+    ) -> None:
+        """A shell without job control (a script's ``cmd &``) starts background commands with
+        SIGINT ignored; Ctrl-C to the process group must still stop verify and its command."""
+        pid_file = tmp_path / "run.pid"
+        code = (
+            f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+            "time.sleep(120)"
+        )
+        verify = subprocess.Popen(
+            [str(installed.bin / "autoseed"), "verify", "--", str(installed.python), "-c", code],
+            env=clean_env(), cwd=NEUTRAL_DIRECTORY, text=True, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )  # fmt: skip
+        try:
+            for _ in range(600):
+                if pid_file.exists() and pid_file.read_text():
+                    break
+                time.sleep(0.05)
+            os.killpg(verify.pid, signal.SIGINT)  # Ctrl-C: the whole process group
+            out, err = verify.communicate(timeout=60)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(verify.pid, signal.SIGKILL)
+        assert verify.returncode == 130, (out, err)
+        assert "Traceback" not in err and "the running command was stopped" in err, err
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.read_text()), 0)
 

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import textwrap
@@ -22,6 +23,7 @@ from autoseed.settings.plan import ConfigError
 from autoseed.start import install as start_files
 from autoseed.start.status import NOT_INSTALLED, build_status, format_status, installed_version
 from autoseed.verify import verdict
+from autoseed.verify.runs import Comparison
 
 EXAMPLES = {
     "status": """
@@ -42,6 +44,8 @@ EXAMPLES = {
           autoseed verify --baseline -- python examples/legacy_train.py
           autoseed verify --explain -- python train.py   # why and where runs differ
           autoseed verify --stderr -- python train.py    # a script that logs to stderr
+          autoseed verify --stderr --ignore '^[0-9-]+ [0-9:,]+ ' -- python train.py  # no times
+          autoseed verify --keep runs -- python train.py  # each run's outputs in runs/
         exit status: 0 reproducible, 1 not (or a run failed), 2 usage error,
           3 nothing compared (every compared output empty: no verdict)
         """,
@@ -135,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare stderr too (without autoseed's own lines): for a script that logs there",
     )
+    verify.add_argument(
+        "--ignore", action="append", default=[], metavar="REGEX",
+        help="leave out of each compared line the text REGEX matches (times, durations), and a "
+        "line nothing is left of (repeatable)",
+    )  # fmt: skip
+    verify.add_argument(
+        "--keep", metavar="DIR",
+        help="keep every run's stdout, stderr and compared files in DIR (new or empty)",
+    )  # fmt: skip
     verify.add_argument("--json", action="store_true", help="print the whole report as JSON")
     verify.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
 
@@ -235,13 +248,18 @@ class _Terminated(Exception):
 
 
 @contextlib.contextmanager
-def _terminate_raises() -> Iterator[None]:
+def _stop_signals_raise() -> Iterator[None]:
+    """SIGTERM raises ``_Terminated`` and Ctrl-C ``KeyboardInterrupt`` in this block, also in a
+    process started in the background with SIGINT ignored (``runs.sigint_raises``)."""
+    from autoseed.verify.runs import sigint_raises
+
     def terminated(signum: int, frame: object) -> None:
         raise _Terminated
 
     previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        yield
+        with sigint_raises():
+            yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -253,6 +271,17 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     for path in args.compare:
         if os.path.isdir(path):
             parser.error(f"--compare takes a file that the command writes; {path} is a directory")
+    if args.keep is not None and os.path.lexists(args.keep):
+        if not os.path.isdir(args.keep):
+            parser.error(f"--keep {args.keep}: not a folder; give a new or empty folder")
+        if os.listdir(args.keep):
+            parser.error(f"--keep {args.keep}: not empty; give a new or empty folder")
+    try:
+        comparison = Comparison(
+            args.compare, with_stderr=args.stderr, ignore=args.ignore, keep=args.keep
+        )
+    except re.error as error:
+        parser.error(f"--ignore {error.pattern!r}: not a regular expression ({error})")
     try:
         seed, env = launcher.prepare_seeded_run(args.seed, fix_hash_seed=False)
     except ConfigError as error:
@@ -260,11 +289,10 @@ def _verify(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     launcher.tell_if_unseeded("verify", command, env)
 
     try:
-        with _terminate_raises():
+        with _stop_signals_raise():
             return verdict.verify(
-                command, runs=args.runs, seed=seed, env=env, compare=args.compare,
+                command, runs=args.runs, seed=seed, env=env, comparison=comparison,
                 baseline=args.baseline, explain=args.explain, as_json=args.json,
-                with_stderr=args.stderr,
             )  # fmt: skip
     except KeyboardInterrupt:
         warn("verify: interrupted; the running command was stopped")
@@ -280,7 +308,6 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
     from autoseed.seeding.libraries import environment_before_autoseed
     from autoseed.sweep import folder
     from autoseed.sweep import report as reporting
-    from autoseed.verify.runs import sigint_raises
 
     if args.plot is not None and util.find_spec("matplotlib") is None:
         parser.error("--plot needs matplotlib, which is not installed: pip install matplotlib")
@@ -311,7 +338,7 @@ def _sweep(parser: argparse.ArgumentParser, args: argparse.Namespace, command: l
         jobs = args.jobs or os.cpu_count() or 1
         base = environment_before_autoseed()
         launcher.tell_if_unseeded("sweep", command, base)
-        with _terminate_raises(), sigint_raises():
+        with _stop_signals_raise():
             if args.backend == "ray":
                 from autoseed.sweep.ray import run_ray
 

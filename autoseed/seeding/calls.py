@@ -22,6 +22,7 @@ follow ``AUTOSEED`` (``autoseed sweep``). A ``torch.Generator`` seeded by hand k
 """
 
 import os
+import sys
 
 from autoseed.names import TRACE_VARIABLE
 from autoseed.seeding import ledger, streams
@@ -30,16 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_STANDARD_LIBRARY = os.path.join(os.path.dirname(os.__file__), "")
-_INSTALLED = ("site-packages", "dist-packages")
-
-
-def _from_standard_library(filename: str) -> bool:
-    if filename.startswith("<frozen "):
-        return True
-    if not filename.startswith(_STANDARD_LIBRARY):
-        return False
-    return filename[len(_STANDARD_LIBRARY) :].split(os.sep, 1)[0] not in _INSTALLED
+_from_standard_library = ledger.from_standard_library
 
 
 class _Policy:
@@ -309,9 +301,9 @@ class _WorkerLoopOfRank:
 
 def _recorded(api: str, original: "Any", internal: "tuple[str, ...]") -> "Any":
     def seeding(seed: "Any") -> "Any":
-        where = ledger.caller()
-        if not where[0].endswith(internal):  # torch.manual_seed's own fan-out to the devices
-            seed = explicit_seed(api, seed, where)
+        # torch.manual_seed's own fan-out to the devices is not a call of the script's.
+        if not sys._getframe(1).f_code.co_filename.endswith(internal):
+            seed = explicit_seed(api, seed, ledger.caller())
         return original(seed)
 
     return seeding
@@ -329,7 +321,6 @@ def watch_generator_seeding(torch: "Any") -> "Any":
     ordinary one. A profiler already in place (``python -m cProfile``) is left alone.
     Returns the hook, or ``None`` where none was set.
     """
-    import sys
     import threading
 
     if sys.getprofile() is not None:
@@ -341,7 +332,7 @@ def watch_generator_seeding(torch: "Any") -> "Any":
             return
         generator = getattr(function, "__self__", None)
         if isinstance(generator, generator_type):
-            where = (frame.f_code.co_filename, frame.f_lineno)
+            where = ledger.caller()  # the profile hook runs in the frame that called
             name = function.__name__
             origin = ledger.EXPLICIT if name == "manual_seed" else ledger.FROM_THE_OS
             ledger.record(f"torch.Generator.{name}", generator.initial_seed(), where, origin)

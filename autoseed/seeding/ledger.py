@@ -28,6 +28,16 @@ KEPT_CALLS = 1000  # a script seeding in a loop keeps the first calls, and a cou
 # Tools that reseed around every test on the user's behalf: their seeds are not the user's.
 TOOL_RESEEDERS = ("pytest_randomly",)
 _PACKAGE_DIRECTORY = os.path.join(PACKAGE_DIRECTORY, "")
+_STANDARD_LIBRARY = os.path.join(os.path.dirname(os.__file__), "")
+_INSTALLED = ("site-packages", "dist-packages")
+# Packages that call the seeding functions on the script's behalf (Lightning's and Hugging
+# Face's seed_everything/set_seed, numpy's legacy seeding) or stand between the script and them
+# (once torch.optim is imported, torch._dynamo wraps torch.manual_seed in a frame of its own):
+# the line a user needs is the first frame outside them.
+LIBRARIES = (
+    "torch", "numpy", "lightning", "pytorch_lightning", "lightning_fabric", "transformers",
+    "accelerate",
+)  # fmt: skip
 
 
 class SeedCall:
@@ -80,15 +90,44 @@ class seeding_by_autoseed:
 
 
 def caller(skipped: "tuple[str, ...]" = ()) -> "tuple[str, int]":
-    """The innermost frame outside autoseed and outside the files ``skipped`` (the seeding
-    library's own, which call themselves): the code that made the call."""
+    """The line that made the call: the innermost frame outside autoseed and the files
+    ``skipped`` (the seeding library's own, which call themselves), or, where that frame is a
+    library's, the first frame outside the libraries. Where that one is the standard library's
+    or there is none (a DataLoader worker's loop, which no line of the script called), the
+    library's own line."""
     frame = sys._getframe(1)
+    innermost: tuple[str, int] | None = None
+    libraries = _library_directories()
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_PACKAGE_DIRECTORY) and not filename.endswith(skipped):
-            return filename, frame.f_lineno
+            here = (filename, frame.f_lineno)
+            if innermost is None:
+                innermost = here
+            if not filename.startswith(libraries):
+                return innermost if from_standard_library(filename) else here
         frame = frame.f_back  # type: ignore[assignment]
-    return "?", 0
+    return innermost or ("?", 0)
+
+
+def _library_directories() -> "tuple[str, ...]":
+    """The folders of the ``LIBRARIES`` imported so far."""
+    found = []
+    for name in LIBRARIES:
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if path:
+            found.append(os.path.join(os.path.dirname(path), ""))
+    return tuple(found)
+
+
+def from_standard_library(filename: str) -> bool:
+    """Whether ``filename`` is the standard library's (importlib's frozen modules included),
+    not a package installed beside it."""
+    if filename.startswith("<frozen "):
+        return True
+    if not filename.startswith(_STANDARD_LIBRARY):
+        return False
+    return filename[len(_STANDARD_LIBRARY) :].split(os.sep, 1)[0] not in _INSTALLED
 
 
 def autoseed_is_seeding() -> bool:

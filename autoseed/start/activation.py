@@ -82,6 +82,7 @@ def activate_from_startup(
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         when_imported("torch", _start_tracing)
         _record_outside_reads()
+        _record_writes()
 
 
 def _tell_at_first_import(
@@ -151,6 +152,13 @@ def _start_tracing(torch: "ModuleType") -> None:
 @reported("record reads of the clock")
 def _record_outside_reads() -> None:
     from autoseed.verify.outside import start_recording
+
+    start_recording()
+
+
+@reported("record what each process writes")
+def _record_writes() -> None:
+    from autoseed.verify.writes import start_recording
 
     start_recording()
 

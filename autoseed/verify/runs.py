@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +37,43 @@ def without_own_lines(stderr: bytes) -> bytes:
     )
 
 
+class Comparison:
+    """What each run of one ``verify`` compares (stdout, stderr, files; less what ``--ignore``
+    matches), and the folder that keeps the runs' outputs (``--keep``), if any."""
+
+    __slots__ = ("compare", "with_stderr", "ignore", "keep")
+
+    def __init__(
+        self,
+        compare: list[str] | None = None,
+        *,
+        with_stderr: bool = False,
+        ignore: list[str] | None = None,
+        keep: str | None = None,
+    ) -> None:
+        self.compare = list(compare or [])
+        self.with_stderr = with_stderr
+        self.ignore = [re.compile(pattern) for pattern in ignore or []]  # re.error: the caller's
+        self.keep = keep
+
+    def compared(self, name: str, data: bytes) -> bytes:
+        """``data`` as it is compared: stderr without autoseed's own lines; each line without
+        the text that an ``--ignore`` pattern matches, and left out where nothing is left."""
+        if name == "stderr":
+            data = without_own_lines(data)
+        if not self.ignore:
+            return data
+        kept = []
+        for line in data.decode("utf-8", "surrogateescape").splitlines(keepends=True):
+            text = line.rstrip("\r\n")
+            ending = line[len(text) :]
+            for pattern in self.ignore:
+                text = pattern.sub("", text)
+            if text or not line.rstrip("\r\n"):
+                kept.append(text + ending)
+        return "".join(kept).encode("utf-8", "surrogateescape")
+
+
 class RunOutcome:
     """What one run of the command produced."""
 
@@ -50,7 +88,8 @@ class RunOutcome:
         unwritten: dict[str, str],
     ) -> None:
         self.status = status
-        self.outputs = outputs  # "stdout" and each --compare path -> bytes (None: missing)
+        # "stdout" (and "stderr") and each --compare path -> bytes as compared (None: missing)
+        self.outputs = outputs
         self.stderr = stderr
         self.seconds = seconds
         self.unwritten = unwritten  # --compare path -> why it was not written by this run
@@ -66,18 +105,18 @@ def _modified(path: str) -> int | None:
 def run_once(
     command: list[str],
     env: Mapping[str, str],
-    compare: list[str],
+    comparison: Comparison,
     label: str,
-    *,
-    with_stderr: bool = False,
+    kept_as: str,
 ) -> RunOutcome:
-    """One run; its stdout (and stderr without autoseed's lines, ``with_stderr``) and each
-    ``compare`` file are kept for comparison."""
+    """One run; what ``comparison`` compares is kept for comparison, and every output of the
+    run in ``comparison.keep``'s folder ``kept_as``, if the user asked to keep them."""
     global _last_end
     _start_in_a_new_second()
-    sys.stderr.write(f"autoseed: verify: {label}...")
+    progress = f"autoseed: verify: {label}..."
+    sys.stderr.write(progress)
     sys.stderr.flush()
-    modified_before = {path: _modified(path) for path in compare}
+    modified_before = {path: _modified(path) for path in comparison.compare}
     start = time.monotonic()
     process: subprocess.Popen[bytes] | None = None
     try:
@@ -85,7 +124,7 @@ def run_once(
             process = subprocess.Popen(
                 command, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
-        stdout, stderr = process.communicate()
+        stdout, stderr = _wait(process, progress, start)
     except BaseException:  # Ctrl-C, or SIGTERM made an exception: never leave the run behind
         sys.stderr.write("\n")
         if process is not None:
@@ -93,27 +132,65 @@ def run_once(
         raise
     seconds = time.monotonic() - start
     _last_end = time.time()
-    sys.stderr.write(f" {seconds:.1f}s\n")
-    outputs: dict[str, bytes | None] = {"stdout": stdout}
-    if with_stderr:
-        outputs["stderr"] = without_own_lines(stderr)
+    sys.stderr.write(f"\r{progress} {seconds:.1f}s\n" if _live() else f" {seconds:.1f}s\n")
+    outputs: dict[str, bytes | None] = {"stdout": comparison.compared("stdout", stdout)}
+    if comparison.with_stderr:
+        outputs["stderr"] = comparison.compared("stderr", stderr)
+    files: dict[str, bytes | None] = {}
     unwritten: dict[str, str] = {}
-    for path in compare:
+    for path in comparison.compare:
         try:
             with open(path, "rb") as file:
-                outputs[path] = file.read()
+                files[path] = file.read()
         except IsADirectoryError:
-            outputs[path] = None
+            files[path] = None
             unwritten[path] = "is a directory; --compare takes a file that the command writes"
             continue
         except OSError as error:
-            outputs[path] = None
+            files[path] = None
             unwritten[path] = f"missing after the run ({error.strerror or error})"
             continue
         # Identical stale files in every run would otherwise read as "reproducible".
         if _modified(path) == modified_before[path]:
             unwritten[path] = "its modification time did not change: a stale file, not written"
+    if comparison.keep is not None:
+        keep_outputs(os.path.join(comparison.keep, kept_as), stdout, stderr, files)
+    for path, data in files.items():
+        outputs[path] = None if data is None else comparison.compared(path, data)
     return RunOutcome(process.returncode, outputs, stderr, seconds, unwritten)
+
+
+def _live() -> bool:
+    """Whether progress goes to a terminal, where the elapsed time of a run can tick."""
+    return sys.stderr.isatty()
+
+
+def _wait(process: subprocess.Popen[bytes], progress: str, start: float) -> tuple[bytes, bytes]:
+    """The run's stdout and stderr once it ends; on a terminal, its elapsed time meanwhile."""
+    if not _live():
+        return process.communicate()
+    while True:
+        try:
+            return process.communicate(timeout=1.0)
+        except subprocess.TimeoutExpired:  # communicate() may be called again, losing nothing
+            sys.stderr.write(f"\r{progress} {int(time.monotonic() - start)}s")
+            sys.stderr.flush()
+
+
+def keep_outputs(
+    folder: str, stdout: bytes, stderr: bytes, files: Mapping[str, bytes | None]
+) -> None:
+    """A run's stdout, stderr and compared files, as the run left them, in ``folder``: each
+    file under its own name (a number before it where two names are the same)."""
+    os.makedirs(folder, exist_ok=True)
+    kept = {"stdout": stdout, "stderr": stderr}
+    for index, (path, data) in enumerate(files.items(), 1):
+        name = os.path.basename(path)
+        if data is not None:
+            kept[f"{index}-{name}" if name in kept else name] = data
+    for name, data in kept.items():
+        with open(os.path.join(folder, name), "wb") as file:
+            file.write(data)
 
 
 @contextmanager
@@ -215,10 +292,22 @@ def nothing_to_compare(outcomes: list[RunOutcome]) -> bool:
     return all(not data for outcome in outcomes for data in outcome.outputs.values())
 
 
-def differences(outcomes: list[RunOutcome]) -> str | None:
+def first_differing(outcomes: list[RunOutcome]) -> tuple[int, str] | None:
+    """The first run (its index in ``outcomes``) whose output differs from the first run's,
+    and which output (``stdout``, ``stderr`` or a ``--compare`` path)."""
     first = outcomes[0]
-    for run, outcome in enumerate(outcomes[1:], 2):
+    for index, outcome in enumerate(outcomes[1:], 1):
         for name, data in first.outputs.items():
             if outcome.outputs[name] != data:
-                return first_difference(name, data, outcome.outputs[name], run)
+                return index, name
     return None
+
+
+def differences(outcomes: list[RunOutcome]) -> str | None:
+    found = first_differing(outcomes)
+    if found is None:
+        return None
+    index, name = found
+    return first_difference(
+        name, outcomes[0].outputs[name], outcomes[index].outputs[name], index + 1
+    )

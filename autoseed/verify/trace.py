@@ -32,6 +32,10 @@ UNINITIALIZED = frozenset(
 )
 TRUNCATED = "# truncated"
 TRACE_SUFFIX = ".trace"
+# "0" in a traced run: the ledger, the reads and the writes only, and a trace file that says
+# torch was imported; the operators are left unrecorded (they cost a run two to three times).
+OPERATORS_VARIABLE = "_AUTOSEED_TRACE_OPERATORS"
+NOT_RECORDED = "# torch imported; operators not recorded"
 _SKIPPED_PREFIXES = tuple(
     os.path.join(os.path.realpath(path), "")
     for path in {sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib", "purelib")}
@@ -75,22 +79,40 @@ def process_name() -> str:
 _open_files: dict[str, tuple[int, Any]] = {}
 
 
-def append_line(suffix: str, line: str) -> None:
-    """Add ``line`` to this process's ``suffix`` file (``.trace``, ``.seeds``, ``.reads``) in
-    the traced run's directory. A forked child, which inherits its parent's open files, opens
-    its own at its first line. Raises ``OSError``: callers must never let it break the run."""
+def _file(suffix: str, binary: bool) -> Any:
+    """This process's ``suffix`` file in the traced run's directory, or ``None`` where the
+    script took the variable away. A forked child, which inherits its parent's open files,
+    opens its own."""
     pid = os.getpid()
     opened = _open_files.get(suffix)
     if opened is None or opened[0] != pid:
         directory = os.environ.get(TRACE_VARIABLE)
         if not directory:
-            return  # the script took the variable away: nothing is recorded
-        # Line-buffered: multiprocessing children end in os._exit, without atexit.
-        file = open(  # noqa: SIM115 - open for the rest of the process
-            os.path.join(directory, process_name() + suffix), "a", 1, encoding="utf-8"
+            return None
+        path = os.path.join(directory, process_name() + suffix)
+        # Unbuffered, or line-buffered: multiprocessing children end in os._exit, without atexit.
+        file: Any = (
+            open(path, "ab", 0)  # noqa: SIM115 - open for the rest of the process
+            if binary
+            else open(path, "a", 1, encoding="utf-8")  # noqa: SIM115 - the same
         )
         opened = _open_files[suffix] = (pid, file)
-    opened[1].write(line + "\n")
+    return opened[1]
+
+
+def append_line(suffix: str, line: str) -> None:
+    """Add ``line`` to this process's ``suffix`` file (``.trace``, ``.seeds``, ``.reads``) in
+    the traced run's directory. Raises ``OSError``: callers must never let it break the run."""
+    file = _file(suffix, binary=False)
+    if file is not None:
+        file.write(line + "\n")
+
+
+def append_bytes(suffix: str, data: bytes) -> None:
+    """Add ``data`` to this process's ``suffix`` file, as :func:`append_line` does."""
+    file = _file(suffix, binary=True)
+    if file is not None:
+        file.write(data)
 
 
 def tensor_digest(value: Any) -> str:
@@ -152,8 +174,14 @@ def start_tracing(torch: Any, generator_watch: Any = None) -> None:
     """Enter the recording mode for the rest of this process (called at torch's import);
     ``generator_watch``, the profile hook that watches ``torch.Generator``'s seeding, is
     paused while an operator is recorded."""
+    if not os.environ.get(TRACE_VARIABLE):
+        return
+    if os.environ.get(OPERATORS_VARIABLE) == "0":
+        with contextlib.suppress(OSError):  # a traced run's record must never break the run
+            append_line(TRACE_SUFFIX, NOT_RECORDED)
+        return
     mode_class = dispatch_mode_class()
-    if mode_class is None or not os.environ.get(TRACE_VARIABLE):
+    if mode_class is None:
         return
 
     class RecordingMode(mode_class):  # type: ignore[misc, valid-type]

@@ -11,6 +11,7 @@ from autoseed.seeding.libraries import environment_before_autoseed
 from autoseed.settings.plan import SEED_VARIABLE
 from autoseed.verify.runs import (
     NOTHING_COMPARED,
+    Comparison,
     RunOutcome,
     differences,
     nothing_to_compare,
@@ -33,22 +34,26 @@ def verify(
     runs: int,
     seed: int,
     env: Mapping[str, str],
-    compare: list[str],
+    comparison: Comparison,
     baseline: bool,
     explain: bool = False,
     as_json: bool = False,
-    with_stderr: bool = False,
 ) -> int:
     """0: reproducible; 1: not (or the command failed); 3: nothing to compare.
 
     Each run gets ``env``: the user's own environment plus ``AUTOSEED=seed``, and nothing else
     (``launcher.prepare_seeded_run``), so that the verdict is about ``AUTOSEED=N CMD`` exactly as
-    the user types it, hash seed included. ``explain`` says why and where seeded runs differ;
-    ``as_json`` prints the whole report as JSON; ``with_stderr`` compares stderr too, without
-    autoseed's own lines.
+    the user types it, hash seed included. ``comparison`` says what is compared (stdout; stderr
+    without autoseed's own lines; files; less what ``--ignore`` matches) and where the runs'
+    outputs are kept. The seeded runs stop at the first that fails or differs. ``explain``
+    says why and where seeded runs differ; ``as_json`` prints the whole report as JSON.
     """
     report: dict[str, Any] = {"command": command, "seed": seed, "verdict": "failed"}
-    status = _verify(command, runs, seed, env, compare, baseline, explain, with_stderr, report)
+    status = _verify(command, runs, seed, env, comparison, baseline, explain, report)
+    if comparison.keep is not None:
+        report["kept"] = comparison.keep
+        report["lines"].append(f"kept: every run's stdout, stderr and compared files in "
+                               f"{comparison.keep}")  # fmt: skip
     if as_json:
         print(json.dumps(report, indent=2))
     elif report["lines"]:
@@ -56,39 +61,50 @@ def verify(
     return status
 
 
+def _seeded_runs(
+    command: list[str], runs: int, seed: int, env: Mapping[str, str], comparison: Comparison
+) -> list[RunOutcome]:
+    """Up to ``runs`` seeded runs, stopping at the first that fails or differs from run 1:
+    one difference decides the verdict."""
+    outcomes: list[RunOutcome] = []
+    for i in range(1, runs + 1):
+        outcome = run_once(command, env, comparison, f"run {i} of {runs} ({SEED_VARIABLE}={seed})",
+                           kept_as=f"run-{i}")  # fmt: skip
+        outcomes.append(outcome)
+        if outcome.status != 0 or outcome.unwritten or differences(outcomes) is not None:
+            break
+    return outcomes
+
+
 def _verify(
     command: list[str],
     runs: int,
     seed: int,
     env: Mapping[str, str],
-    compare: list[str],
+    comparison: Comparison,
     baseline: bool,
     explain: bool,
-    with_stderr: bool,
     report: dict[str, Any],
 ) -> int:
     lines: list[str] = report.setdefault("lines", [])
     try:
-        outcomes = [
-            run_once(command, env, compare, f"run {i} of {runs} ({SEED_VARIABLE}={seed})",
-                     with_stderr=with_stderr)
-            for i in range(1, runs + 1)
-        ]  # fmt: skip
+        outcomes = _seeded_runs(command, runs, seed, env, comparison)
         if _failed(outcomes, lines):
             return 1
         if nothing_to_compare(outcomes):
             report["verdict"] = NOTHING_COMPARED
-            compared = "stdout and stderr" if with_stderr else "stdout"
+            compared = "stdout and stderr" if comparison.with_stderr else "stdout"
+            files = comparison.compare
             lines.append(
                 f"{NOTHING_COMPARED}: the command left {compared} empty in all {runs} runs"
-                + (f" and {', '.join(compare)} empty" if compare else "")
+                + (f" and {', '.join(files)} empty" if files else "")
                 + ", so equal runs prove nothing; add --stderr if it logs there, or "
                 "--compare FILE for what it writes"
             )
             return NOTHING_COMPARED_STATUS
         bare = _unseeded_environment(environment_before_autoseed())
         unseeded = [
-            run_once(command, bare, compare, f"unseeded run {i} of 2", with_stderr=with_stderr)
+            run_once(command, bare, comparison, f"unseeded run {i} of 2", kept_as=f"unseeded-{i}")
             for i in (1, 2)
             if baseline
         ]
@@ -106,13 +122,15 @@ def _verify(
         lines.append(f"reproducible ({runs} runs, {SEED_VARIABLE}={seed})")
     else:
         lines.append(f"not reproducible ({SEED_VARIABLE}={seed}): {difference}")
+        if len(outcomes) < runs:
+            lines.append(f"stopped after run {len(outcomes)} of {runs}: one difference decides")
     if unseeded:
         report["baseline_varies"] = varies = differences(unseeded) is not None
         lines.append(_baseline_line(difference is None, varies))
     if explain and difference is not None:
         from autoseed.verify import explain as explaining
 
-        report.update(explaining.explain(command, env, compare, seed, difference, with_stderr))
+        report.update(explaining.explain(command, env, comparison, seed, outcomes))
         lines.append(explaining.format_explanation(report))
     return 0 if difference is None else 1
 
