@@ -17,10 +17,15 @@ before the library's first import was seeded.
 
 Explicit seeds are recorded, and kept, unless ``AUTOSEED_OVERRIDE`` is on: then each value the
 code gives becomes one derived from (``AUTOSEED``, value), so that a script's literal seeds
-follow ``AUTOSEED`` (``autoseed sweep``). A ``torch.Generator`` seeded by hand keeps its seed
-(its ``manual_seed`` is a method of a C type, and it is where scripts fix their data split).
+follow ``AUTOSEED`` (``autoseed sweep``). The library sees the code's value first, so that
+what it refuses it refuses as without autoseed; then it is seeded again with the replacement.
+numpy's ``SeedSequence`` (which ``default_rng(x)``, ``PCG64(x)`` and every bit generator make
+from ``x``) is reached where it turns ``x`` into entropy, so no class is replaced for it. A
+``torch.Generator`` seeded by hand keeps its seed (its ``manual_seed`` is a method of a C
+type, and it is where scripts fix their data split).
 """
 
+import _thread
 import os
 import sys
 
@@ -53,34 +58,96 @@ def _derived_for(library: str, where: "tuple[str, int]", bits: int) -> "int | No
     return streams.fresh_seed(library, bits)
 
 
+def _carries_its_own_state(value: "Any") -> bool:
+    """A ``SeedSequence``, bit generator or ``Generator`` given as a seed: it was seeded (and,
+    under the override, replaced) where it was made."""
+    return any(hasattr(value, name) for name in ("generate_state", "random_raw", "bit_generator"))
+
+
 def _as_key(value: "Any") -> "Any":
-    """A seed value as data that prints the same in every process: ints stay ints (numpy's
-    too), sequences of ints become tuples."""
+    """A seed value as data that prints the same in every process (never ``hash()``, salted
+    per interpreter): ints stay ints (numpy's and torch's scalars too), ``str`` and ``bytes``
+    stay themselves, arrays and sequences become tuples."""
+    if isinstance(value, (str, bytes)):
+        return value  # not a sequence: each character is a str again (endless recursion)
+    if isinstance(value, bytearray):
+        return bytes(value)  # random seeds both alike
     index = getattr(type(value), "__index__", None)
     if index is not None and not isinstance(value, bool):
-        return index(value)
-    try:
-        return tuple(_as_key(item) for item in value)
-    except TypeError:
-        return value
+        try:
+            return index(value)
+        except TypeError:  # an array of several numbers has __index__ too
+            pass
+    if _carries_its_own_state(value):
+        return f"<{type(value).__name__}>"
+    if hasattr(value, "__len__"):  # never an iterator: the library must still see its items
+        try:
+            return tuple(_as_key(item) for item in value)
+        except TypeError:  # a 0-d array
+            pass
+    if getattr(type(value), "__repr__", None) is object.__repr__:
+        return f"<{type(value).__qualname__}>"  # the default repr holds an address
+    return value
 
 
-def overridden(value: "Any", override_seed: int) -> int:
+_SHOWN_LENGTH = 80
+
+
+def _shown(key: "Any") -> "Any":
+    """``key`` as the ledger shows it: a long array or byte string as its start, its length
+    and a digest (which keeps two runs' different values apart in ``verify --explain``)."""
+    if not isinstance(key, (tuple, bytes, str)) or len(repr(key)) <= _SHOWN_LENGTH:
+        return key
+    from hashlib import sha256
+
+    digest = sha256(repr(key).encode()).hexdigest()[:12]
+    return f"{repr(key)[: _SHOWN_LENGTH // 2]}... (length {len(key)}, sha256 {digest})"
+
+
+_SHOWN_LENGTH = 80
+
+
+def overridden(value: "Any", override_seed: int, bits: int = 32) -> int:
     """The seed that replaces the code's ``value`` under ``AUTOSEED_OVERRIDE``: a digest of
     both, never a sum (``42 + 1`` under one AUTOSEED must not be ``42 + 0`` under the next)."""
-    return streams.derive(override_seed, "override", repr(_as_key(value)))
+    return streams.derive(override_seed, "override", repr(_as_key(value)), bits=bits)
 
 
-def explicit_seed(api: str, value: "Any", where: "tuple[str, int]", library: str = "") -> "Any":
+def explicit_seed(
+    api: str, value: "Any", where: "tuple[str, int]", library: str = "", bits: int = 32
+) -> "Any":
     """The value an explicit seeding call goes on with: the code's own, recorded, or under
-    ``AUTOSEED_OVERRIDE`` one derived from it (autoseed's own calls are never replaced)."""
+    ``AUTOSEED_OVERRIDE`` one of ``bits`` bits derived from it (autoseed's own calls, the
+    standard library's and objects that carry their own state are never replaced)."""
     override_seed = _Policy.override_seed
-    if override_seed is None or ledger.autoseed_is_seeding() or _from_standard_library(where[0]):
-        ledger.record(api, value, where, ledger.EXPLICIT, library)
+    if (
+        override_seed is None
+        or ledger.autoseed_is_seeding()
+        or _from_standard_library(where[0])
+        or _carries_its_own_state(value)
+    ):
+        ledger.record(api, _shown(_as_key(value)), where, ledger.EXPLICIT, library)
         return value
-    replacement = overridden(value, override_seed)
-    ledger.record(api, replacement, where, ledger.OVERRIDDEN, library, replaced=value)
+    replacement = overridden(value, override_seed, bits)
+    replaced = _shown(_as_key(value))
+    ledger.record(api, replacement, where, ledger.OVERRIDDEN, library, replaced=replaced)
     return replacement
+
+
+def reseed_if_overridden(
+    result: "Any",
+    seed_with: "Any",
+    api: str,
+    value: "Any",
+    where: "tuple[str, int]",
+    library: str = "",
+    bits: int = 32,
+) -> "Any":
+    """After the library was seeded with the code's ``value`` (and so refused what it refuses
+    without autoseed), which gave ``result``: the call recorded, and under
+    ``AUTOSEED_OVERRIDE`` seeded again through ``seed_with`` with the replacement."""
+    replacement = explicit_seed(api, value, where, library, bits)
+    return result if replacement is value else seed_with(replacement)
 
 
 def mark_wrapper(wrapper: "Any", original: "Any") -> "Any":
@@ -123,12 +190,15 @@ def wrap_random(module: "Any") -> None:
         global_one = self is instance
         api, library = ("random.seed", "random") if global_one else ("random.Random", "")
         if a is not None:
-            a = explicit_seed(api, a, where, library)
+            original(self, a, version)
+            reseed_if_overridden(
+                None, lambda value: original(self, value, version), api, a, where, library
+            )
         else:
             a = _derived_for("random", where, 32)
             if a is not None:
                 ledger.record(api, a, where, ledger.DERIVED, library)
-        original(self, a, version)
+            original(self, a, version)
         if global_one and ledger.seeded_by_code_since_autoseed("random"):
             _random_state_after_code_seed[:] = [self.getstate()]
 
@@ -137,8 +207,32 @@ def wrap_random(module: "Any") -> None:
     module.seed = instance.seed
 
 
+class _SeedSequenceCalls(_thread._local):
+    """Per thread: where numpy is in turning a seed into a ``SeedSequence``'s entropy."""
+
+    api = "numpy.random.SeedSequence"  # the public call that made it, where a wrapper knows
+    depth = 0  # > 0 inside numpy's own recursion over a sequence's items
+    spawn_key_from: "Any" = None  # the frame whose SeedSequence coerces its spawn key next
+
+
+_seed_sequence_calls = _SeedSequenceCalls()
+# The entropy numpy's requests for fresh entropy got, most recent last: a SeedSequence made
+# from it, or spawned from one made from it, is not the code's seed. Bounded: a script that
+# makes a generator per sample must not grow without end.
+_fresh_entropy: "dict[int, None]" = {}
+_FRESH_ENTROPY_KEPT = 4096
+
+
+def _remember_fresh_entropy(entropy: int) -> int:
+    _fresh_entropy[entropy] = None
+    if len(_fresh_entropy) > _FRESH_ENTROPY_KEPT:
+        _fresh_entropy.pop(next(iter(_fresh_entropy)), None)
+    return entropy
+
+
 def wrap_numpy(numpy_random: "Any") -> None:
-    """numpy's entropy source, and its seeding functions for the ledger."""
+    """numpy's entropy source, the point where a seed becomes a ``SeedSequence``'s entropy,
+    and its seeding functions, for the ledger and ``AUTOSEED_OVERRIDE``."""
     bit_generator = getattr(numpy_random, "bit_generator", None)
     original_randbits = original_of(getattr(bit_generator, "randbits", None))
     if bit_generator is not None and original_randbits is not None:
@@ -148,41 +242,88 @@ def wrap_numpy(numpy_random: "Any") -> None:
             where = ledger.caller()
             derived = _derived_for("numpy", where, bits)
             if derived is None:
-                return int(original_randbits(bits))
+                return _remember_fresh_entropy(int(original_randbits(bits)))
             ledger.record("numpy fresh entropy", derived, where, ledger.DERIVED)
-            return derived
+            return _remember_fresh_entropy(derived)
 
         bit_generator.randbits = mark_wrapper(randbits, original_randbits)
+        _wrap_entropy_coercion(bit_generator)
 
     original_seed = original_of(numpy_random.seed)
 
     def seed(seed: "Any" = None) -> None:
-        if seed is not None:
-            seed = explicit_seed("numpy.random.seed", seed, ledger.caller(), "numpy")
-        else:  # fresh entropy: randbits records the seed derived for it
+        if seed is None:  # fresh entropy: randbits records the seed derived for it
             ledger.mark_seeded("numpy")
+            original_seed(None)
+            return
+        where = ledger.caller()
         original_seed(seed)
+        reseed_if_overridden(None, original_seed, "numpy.random.seed", seed, where, "numpy")
 
     numpy_random.seed = mark_wrapper(seed, original_seed)
 
     original_rng = original_of(numpy_random.default_rng)
 
     def default_rng(seed: "Any" = None) -> "Any":
-        if seed is not None and not hasattr(seed, "random_raw") and not hasattr(seed, "spawn"):
-            # A number or numbers; a Generator, BitGenerator or SeedSequence passes through.
-            seed = explicit_seed("numpy.random.default_rng", seed, ledger.caller())
-        return original_rng(seed)
+        # Its SeedSequence is made in compiled code: the entropy wrapper names this call.
+        calls = _seed_sequence_calls
+        outer, calls.api = calls.api, "numpy.random.default_rng"
+        try:
+            return original_rng(seed)
+        finally:
+            calls.api = outer
 
     numpy_random.default_rng = mark_wrapper(default_rng, original_rng)
-    # A RandomState(x) or SeedSequence(x) seeds in compiled code that calls nothing a wrapper
-    # can reach: only a stand-in class sees x. It changes type() for the whole program, so it
-    # stands in only where asked: to override x, or in verify --explain's traced runs (ledger).
+    # RandomState(x) seeds in compiled code that calls nothing a wrapper can reach (numpy's
+    # legacy seeding, not a SeedSequence): only a stand-in class sees x. It changes type()
+    # for the whole program, so it stands in only where asked: to override x, or in verify
+    # --explain's traced runs (ledger).
     if _Policy.override_seed is not None or TRACE_VARIABLE in os.environ:
-        for name in ("RandomState", "SeedSequence"):
-            original_class = original_of(getattr(numpy_random, name))
-            setattr(
-                numpy_random, name, _overriding_subclass(original_class, f"numpy.random.{name}")
-            )
+        current = numpy_random.RandomState
+        if "__wrapped__" not in vars(current):
+            stand_in = _overriding_random_state(current)
+            numpy_random.RandomState = stand_in
+            # Unpickling (and copy.deepcopy) make a RandomState through numpy.random._pickle:
+            # the copy is of the class the script sees.
+            pickling = sys.modules.get("numpy.random._pickle")
+            if getattr(pickling, "RandomState", None) is current:
+                pickling.RandomState = stand_in  # type: ignore[union-attr]
+
+
+def _wrap_entropy_coercion(bit_generator: "Any") -> None:
+    """Every explicit seed numpy turns into a ``SeedSequence`` (``SeedSequence(x)``,
+    ``default_rng(x)``, ``PCG64(x)`` and the other bit generators, their ``spawn()``) passes
+    through ``bit_generator._coerce_to_uint32_array``, a module-level function that numpy's
+    compiled ``SeedSequence`` looks up by name: wrapped, it sees ``x`` with no class replaced,
+    so every object keeps its type and pickles as it does without autoseed.
+
+    ``SeedSequence`` coerces its entropy, then its spawn key, in one compiled call from the
+    same frame; numpy coerces a sequence's items through the same function (``depth``).
+    """
+    original = original_of(getattr(bit_generator, "_coerce_to_uint32_array", None))
+    if original is None:
+        return
+
+    def _coerce_to_uint32_array(x: "Any") -> "Any":
+        calls = _seed_sequence_calls
+        if calls.depth:
+            return original(x)
+        frame = sys._getframe(1)
+        spawn_key = calls.spawn_key_from is frame and type(x) is tuple
+        calls.spawn_key_from = None
+        calls.depth += 1
+        try:
+            result = original(x)  # numpy refuses what it refuses, as without autoseed
+            if not spawn_key and not (type(x) is int and x in _fresh_entropy):
+                where = ledger.caller()
+                result = reseed_if_overridden(result, original, calls.api, x, where, bits=128)
+        finally:
+            calls.depth -= 1
+        if not spawn_key:
+            calls.spawn_key_from = frame
+        return result
+
+    bit_generator._coerce_to_uint32_array = mark_wrapper(_coerce_to_uint32_array, original)
 
 
 class _SameClassForChecks(type):
@@ -205,16 +346,30 @@ def _widened(cls: "Any") -> "Any":
     return cls.__dict__.get("__wrapped__", cls)
 
 
-def _overriding_subclass(original: "Any", api: str) -> "Any":
-    """``original`` (a class whose first argument is a seed) whose explicit seeds follow
-    ``AUTOSEED_OVERRIDE``: only under that opt-in does it stand in for the class."""
+def _overriding_random_state(original: "Any") -> "Any":
+    """``numpy.random.RandomState`` whose explicit seeds (``RandomState(x)``, ``.seed(x)``)
+    are recorded, and follow ``AUTOSEED_OVERRIDE``."""
 
-    def __init__(self: "Any", seed: "Any" = None, *args: "Any", **kwargs: "Any") -> None:
-        if seed is not None and not hasattr(seed, "spawn"):
-            seed = explicit_seed(api, seed, ledger.caller())
-        original.__init__(self, seed, *args, **kwargs)
+    def reseeded(self: "Any", api: str, seed: "Any") -> None:
+        # A bit generator (unpickling gives one) was seeded, and recorded, where it was made.
+        if seed is not None and not _carries_its_own_state(seed):
+            where = ledger.caller()
+            reseed_if_overridden(None, lambda value: original.seed(self, value), api, seed, where)
 
-    namespace = {"__init__": __init__, "__wrapped__": original, "__doc__": original.__doc__}
+    def __init__(self: "Any", seed: "Any" = None) -> None:
+        original.__init__(self, seed)
+        reseeded(self, "numpy.random.RandomState", seed)
+
+    def seed(self: "Any", seed: "Any" = None) -> None:
+        original.seed(self, seed)
+        reseeded(self, "numpy.random.RandomState.seed", seed)
+
+    namespace = {
+        "__init__": __init__,
+        "seed": mark_wrapper(seed, original.seed),
+        "__wrapped__": original,
+        "__doc__": original.__doc__,
+    }
     stand_in = _SameClassForChecks(original.__name__, (original,), namespace)
     stand_in.__module__, stand_in.__qualname__ = original.__module__, original.__qualname__
     return stand_in
@@ -226,8 +381,11 @@ def wrap_torch(torch: "Any") -> None:
     original_manual_seed = original_of(torch.random.manual_seed)
 
     def manual_seed(seed: "Any") -> "Any":
-        seed = explicit_seed("torch.manual_seed", seed, ledger.caller(internal), "torch")
-        return original_manual_seed(seed)
+        where = ledger.caller(internal)
+        generator = original_manual_seed(seed)
+        return reseed_if_overridden(
+            generator, original_manual_seed, "torch.manual_seed", seed, where, "torch"
+        )
 
     original_seed = original_of(torch.random.seed)
 
@@ -301,10 +459,11 @@ class _WorkerLoopOfRank:
 
 def _recorded(api: str, original: "Any", internal: "tuple[str, ...]") -> "Any":
     def seeding(seed: "Any") -> "Any":
+        result = original(seed)
         # torch.manual_seed's own fan-out to the devices is not a call of the script's.
-        if not sys._getframe(1).f_code.co_filename.endswith(internal):
-            seed = explicit_seed(api, seed, ledger.caller())
-        return original(seed)
+        if sys._getframe(1).f_code.co_filename.endswith(internal):
+            return result
+        return reseed_if_overridden(result, original, api, seed, ledger.caller())
 
     return seeding
 
