@@ -4,7 +4,7 @@
 sets the cudnn flags. In code, :func:`seed_everything` does the same through the same functions.
 
 This module stays light on purpose: every module of the package imports it first, the start-up
-hand-over (``autoseed/start/entry.py``) included. The public names load on first use (PEP 562).
+hand-over (``autoseed/start/__init__.py``) included. The public names load on first use (PEP 562).
 
 PYTEST_DONT_REWRITE: pytest asks to rewrite the asserts of every distribution that declares a
 ``pytest11`` plugin, and warns about any such module already imported, as this one is where

@@ -36,7 +36,7 @@ from autoseed.hook import when_imported
 from autoseed.names import say_once, warn
 from autoseed.resume import loaders, random_state, rebuild, record_file
 from autoseed.seeding.calls import mark_wrapper, original_of
-from autoseed.seeding.seeders import launcher_number
+from autoseed.seeding.libraries import launcher_number
 from autoseed.settings.plan import RANK_VARIABLES, SeedPlan
 
 RECORD_FORMAT = 1

@@ -1,10 +1,10 @@
 """The seeding: the plan applied to each library at its first import.
 
-Door: ``libraries.py`` (``apply_plan``, ``seed_everything``), the one path behind the start-up
-hook and the API. ``seeders.py`` says what seeding each library means (third parties' too);
-``calls.py`` wraps the libraries' own seeding calls, so that fresh-entropy requests get derived
-seeds and explicit ones can follow ``AUTOSEED_OVERRIDE``; ``streams.py`` derives those seeds
-(per request, per forked or spawned child, per DataLoader worker); ``ranks.py`` sees a process
-join a process group, from which it draws as that rank; ``ledger.py`` records every seeding
-call with its FILE:LINE.
+Door: ``libraries.py`` (``apply_plan``, ``seed_everything``): what seeding each library means
+(third parties' too), and the one path behind the start-up hook and the API. ``calls.py`` wraps
+the libraries' own seeding calls, so that fresh-entropy requests get derived seeds and explicit
+ones can follow ``AUTOSEED_OVERRIDE``; ``streams.py`` derives those seeds (per request, per
+forked or spawned child, per DataLoader worker); ``ranks.py`` sees a process join a process
+group, from which it draws as that rank; ``ledger.py`` records every seeding call with its
+FILE:LINE.
 """

@@ -20,7 +20,7 @@ from autoseed.names import (
     is_autoseed_command,
     working_directory,
 )
-from autoseed.seeding import libraries, seeders
+from autoseed.seeding import libraries
 from autoseed.settings.env_file import read_env_file
 from autoseed.settings.plan import (
     ADDRESSES_VARIABLE,
@@ -212,7 +212,7 @@ def build_status() -> dict[str, Any]:
         if plan.seed is None and not (library == "torch" and plan.active):
             details["action"] = "left alone"
         else:
-            detail = seeders.describe_torch_settings(plan) if library == "torch" else ""
+            detail = libraries.describe_torch_settings(plan) if library == "torch" else ""
             seed = "a seed drawn at each start" if plan.seed_drawn else plan.effective_seed
             details["action"] = libraries.describe_seeding(library, seed, detail)
         report["would_seed"][library] = details
@@ -249,7 +249,7 @@ def _addresses(plan: SeedPlan) -> dict[str, Any]:
 def _hash_seed(plan: SeedPlan, environ: dict[str, str]) -> dict[str, Any] | None:
     """This process's ``PYTHONHASHSEED``: who set it, or why it is not fixed."""
     variable = HASH_SEED_VARIABLE
-    if _start_up_state("autoseed.start.entry", "handover") is not None:
+    if _start_up_state("autoseed.start", "handover") is not None:
         value = os.environ.get(variable)
         return {"value": value, "repeats": True, "how": (
             f"set by autoseed: this process restarted once at start-up with {variable}={value}, "

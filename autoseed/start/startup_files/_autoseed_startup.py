@@ -59,7 +59,7 @@ def hand_over() -> None:
 def _start() -> None:
     try:
         try:
-            from autoseed.start.entry import start
+            from autoseed.start import start
         except ImportError:
             if any(name.startswith("AUTOSEED") for name in os.environ):
                 sys.meta_path.insert(0, _AtFirstImport(_unimportable, ("numpy", "torch")))
