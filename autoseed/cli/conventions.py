@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from autoseed.names import warn
 from autoseed.settings.plan import ConfigError
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def add_command(

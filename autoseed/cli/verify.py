@@ -8,7 +8,6 @@ import re
 import signal
 
 from autoseed.cli.conventions import (
-    Commands,
     Terminated,
     add_command,
     command_after_dashes,
@@ -20,6 +19,10 @@ from autoseed.names import warn
 from autoseed.settings.plan import ConfigError
 from autoseed.verify import verdict
 from autoseed.verify.runs import Comparison
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from autoseed.cli.conventions import Commands
 
 EXAMPLES = """
         examples:

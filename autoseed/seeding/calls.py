@@ -375,13 +375,17 @@ def _overriding_random_state(original: "Any") -> "Any":
     return stand_in
 
 
+# Where torch's seeding functions live: their own calls of a Generator's methods are how they
+# do what the wrappers below record, under the function's name.
+_TORCH_SEEDING_FILES = (os.path.join("torch", "random.py"), os.path.join("cuda", "random.py"))
+
+
 def wrap_torch(torch: "Any") -> None:
     """torch's seeding functions: ``manual_seed`` for the ledger, ``seed`` derived."""
-    internal = (os.path.join("torch", "random.py"), os.path.join("cuda", "random.py"))
     original_manual_seed = original_of(torch.random.manual_seed)
 
     def manual_seed(seed: "Any") -> "Any":
-        where = ledger.caller(internal)
+        where = ledger.caller(_TORCH_SEEDING_FILES)
         generator = original_manual_seed(seed)
         return reseed_if_overridden(
             generator, original_manual_seed, "torch.manual_seed", seed, where, "torch"
@@ -390,7 +394,7 @@ def wrap_torch(torch: "Any") -> None:
     original_seed = original_of(torch.random.seed)
 
     def seed() -> int:
-        where = ledger.caller(internal)
+        where = ledger.caller(_TORCH_SEEDING_FILES)
         derived = _derived_for("torch", where, 64)
         if derived is None:
             return int(original_seed())
@@ -407,7 +411,7 @@ def wrap_torch(torch: "Any") -> None:
             setattr(
                 cuda,
                 name,
-                mark_wrapper(_recorded(f"torch.cuda.{name}", original, internal), original),
+                mark_wrapper(_recorded(f"torch.cuda.{name}", original), original),
             )
 
 
@@ -457,11 +461,11 @@ class _WorkerLoopOfRank:
         return (_WorkerLoopOfRank, (self.rank,))
 
 
-def _recorded(api: str, original: "Any", internal: "tuple[str, ...]") -> "Any":
+def _recorded(api: str, original: "Any") -> "Any":
     def seeding(seed: "Any") -> "Any":
         result = original(seed)
         # torch.manual_seed's own fan-out to the devices is not a call of the script's.
-        if sys._getframe(1).f_code.co_filename.endswith(internal):
+        if sys._getframe(1).f_code.co_filename.endswith(_TORCH_SEEDING_FILES):
             return result
         return reseed_if_overridden(result, original, api, seed, ledger.caller())
 
@@ -490,7 +494,9 @@ def watch_generator_seeding(torch: "Any") -> "Any":
         if event != "c_return" or getattr(function, "__name__", "") not in _GENERATOR_SEEDING:
             return
         generator = getattr(function, "__self__", None)
-        if isinstance(generator, generator_type):
+        if isinstance(generator, generator_type) and not frame.f_code.co_filename.endswith(
+            _TORCH_SEEDING_FILES
+        ):
             where = ledger.caller()  # the profile hook runs in the frame that called
             name = function.__name__
             origin = ledger.EXPLICIT if name == "manual_seed" else ledger.FROM_THE_OS
