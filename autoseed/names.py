@@ -21,6 +21,12 @@ HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
 RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
 ADDRESSES_VARIABLE = "AUTOSEED_ADDRESSES"  # read by the early restart too
 REEXEC_WORD = "reexec"
+ENV_FILE_READ_LIMIT = 1 << 20  # never read a huge .env whole at start-up
+# Beyond this size the gate hands a .env that mentions AUTO or EED over to the package, whose
+# locator steps over it in C, rather than looking at each of its lines in Python.
+_GATE_LINE_SCAN_LIMIT = 1 << 16
+# How UTF-16's byte-order marks, and UTF-32-LE's, begin (UTF-32-BE's begins with NUL bytes).
+_WIDE_MARKS = (b"\xff\xfe", b"\xfe\xff")
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 # Private hand-overs start with "_" so that they never look like settings: the resolved .env
 # settings for the restarted interpreter (consumed and removed at once); the number drawn for
@@ -98,10 +104,46 @@ def say_once(message: str) -> None:
 def might_be_setting(name: str) -> bool:
     """The start-up gate's cheap test, which ``autoseed.pth`` spells out in its own line (it runs
     in every interpreter and imports nothing): a name that looks like a setting always passes
-    it. A slip of AUTOSEED at the start of a name leaves AUT (or AAUT) at its start, or EED at
-    index 4 to 6."""
+    it. One slip of AUTOSEED at the start of a name leaves AUTO at its start (a slip in SEED),
+    or EED at index 4 to 6 (a slip in AUTO, or between the two); names such as AUTH_TOKEN pass
+    it by."""
     squeezed = name.upper().replace("_", "")
-    return squeezed.startswith(("AUT", "AAUT")) or "EED" in squeezed[4:9]
+    return squeezed.startswith("AUTO") or "EED" in squeezed[4:9]
+
+
+def env_file_might_ask(path: str) -> bool:
+    """The start-up gate's look into a ``.env`` found by the lookup, which ``autoseed.pth``
+    spells out too: whether a line might bind a setting-like key (after blanks, ``export`` and
+    a quote, its text passes :func:`might_be_setting`), or the package has something to say
+    about the file (unreadable, larger than it reads, not UTF-8). Passes every file whose
+    ``EnvFile.has_news`` holds; reads at most ``ENV_FILE_READ_LIMIT`` bytes and one more."""
+    try:
+        # O_NONBLOCK: a FIFO swapped in for the file must never block start-up.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            data = os.read(descriptor, ENV_FILE_READ_LIMIT + 1)
+        finally:
+            os.close(descriptor)
+    except OSError:
+        return True  # the package says why, if anything asks for it
+    squeezed = data.upper().replace(b"_", b"")
+    # First, at C speed, what an ordinary project's .env (DB_URL, API keys) stops at; bytes'
+    # upper() is str's for ASCII, and anything else goes on to the line-by-line look.
+    if not (
+        b"AUTO" in squeezed
+        or b"EED" in squeezed
+        or not data.isascii()
+        or b"\0" in data
+        or len(data) > ENV_FILE_READ_LIMIT
+    ):
+        return False
+    if len(data) > _GATE_LINE_SCAN_LIMIT or b"\0" in data or data[:2] in _WIDE_MARKS:
+        return True
+    text = data.decode("utf-8", "replace").removeprefix("\ufeff")
+    return any(
+        might_be_setting(line.lstrip().removeprefix("export").lstrip().removeprefix("'"))
+        for line in text.replace("\r", "\n").split("\n")
+    )
 
 
 def looks_like_setting(name: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autoseed.names import might_be_setting
+from autoseed.names import env_file_might_ask, might_be_setting
 from conftest import ROOT, Venv, check, clean_env, describe, make_venv, run
 
 pytestmark = pytest.mark.slow
@@ -52,10 +52,39 @@ def test_the_pth_line_looks_further_exactly_where_names_say_a_name_might_be_a_se
     for name in NAMES:
         result = check(installed.run("-c", code, env=clean_env(**{name: "x"}), cwd=tmp_path))
         assert result.stdout == f"{might_be_setting(name)}\n", (name, describe(result))
-    (tmp_path / "deep").mkdir()
-    (tmp_path / ".env").write_text("OTHER=1\n")
-    above = check(installed.run("-c", code, cwd=tmp_path / "deep"))
-    assert above.stdout == "True\n", "a .env above the working directory is looked at"
+
+
+ENV_FILES = [
+    b"", b"DB_URL=postgres://u:p@db/app\nAPI_KEY=sk-1\nSECRET_KEY=x\n", b"AUTH_TOKEN=t\n",
+    b"NEXTAUTH_URL=http://x\n", b"RANDOM_SEED=4\nSPEED=2\n", b"# AUTOSEED=1\n",
+    b"NOTE=set AUTOSEED yourself\n", b"AUTOSEED=1\n", b"  export AUTOSEED_CUDNN=keep\n",
+    b"'AUTOSEED'=1\n", b"autoseed=1\n", b"AUTO_SEED=1\n", b"AUTOSED=1\n", b"UTOSEED=1\n",
+    b"A_U_T_O_S_E_E_D=1\n", b"X=1\rAUTOSEED=1", b"\xef\xbb\xbfAUTOSEED=1\n",
+    b"\xef\xbb\xbfAUTOSEEF=1\n", b"CITY=K\xc3\xb6ln\n", b"ST=Stra\xc3\x9fe\nAUTOMATIC=1\n",
+    "AUTOSEED=1\n".encode("utf-16"), "SECRET=x\n".encode("utf-16-le"), b"\xff\xfeX\n",
+    b"AUTOMATIC=1\n" + b"# padding\n" * 7000, b"DB=1\n" + b"# padding\n" * 110_000,
+]  # fmt: skip
+
+
+def test_the_pth_line_looks_into_a_env_exactly_where_names_say_it_might_ask(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """autoseed.pth spells out names.env_file_might_ask too: an ordinary .env is stepped over
+    without importing anything; the lookup goes on up for a farther .env, the nearer hides."""
+    code = "import sys; print('_autoseed_startup' in sys.modules)"
+    project = tmp_path / "project"
+    (project / "deep").mkdir(parents=True)
+    for content in ENV_FILES:
+        (project / ".env").write_bytes(content)
+        result = check(installed.run("-c", code, cwd=project / "deep"))
+        expected = env_file_might_ask(str(project / ".env"))
+        assert result.stdout == f"{expected}\n", (content[:40], describe(result))
+    ordinary, setting = ENV_FILES[1], b"AUTOSEED=1\n"
+    for nearer, farther, expected in [(ordinary, setting, True), (ordinary, ordinary, False)]:
+        (project / ".env").write_bytes(nearer)
+        (tmp_path / ".env").write_bytes(farther)
+        result = check(installed.run("-c", code, cwd=project / "deep"))
+        assert result.stdout == f"{expected}\n", (nearer, farther, describe(result))
 
 
 def test_start_file_names_a_real_importable_callable(installed: Venv) -> None:

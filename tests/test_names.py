@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from autoseed.names import _NEIGHBOURS as NEIGHBOURS
-from autoseed.names import looks_like_setting, might_be_setting, one_slip_apart
+from autoseed.names import env_file_might_ask, looks_like_setting, might_be_setting, one_slip_apart
 from autoseed.settings.plan import KNOWN_VARIABLES, meant_variable
 
 
@@ -76,8 +79,36 @@ def test_every_single_slip_of_autoseed_passes_the_gate() -> None:
 
 
 def test_common_names_with_auto_pass_the_gate_by() -> None:
-    for name in ("RUSTUP_AUTO_INSTALL", "XAUTHORITY", "PYTEST_XDIST_AUTO_NUM_WORKERS", "SEED"):
+    for name in (
+        "RUSTUP_AUTO_INSTALL", "XAUTHORITY", "PYTEST_XDIST_AUTO_NUM_WORKERS", "SEED",
+        "AUTH_TOKEN", "AUTH0_DOMAIN", "AUTHOR", "NEXTAUTH_SECRET", "RANDOM_SEED",
+    ):  # fmt: skip
         assert not might_be_setting(name)
+
+
+@pytest.mark.parametrize(
+    ("content", "asks"),
+    [
+        (b"", False),
+        (b"DB_URL=postgres://u:p@db/app\nAPI_KEY=sk-1\nAUTH_TOKEN=t\nRANDOM_SEED=3\n", False),
+        (b"# AUTOSEED=1\nNOTE=set AUTOSEED yourself\nOTHER='AUTOSEED'\n", False),
+        (b"CITY=K\xc3\xb6ln\n", False),
+        (b"AUTOSEED=1\n", True),
+        (b"  export 'AUTOSEED_CUDNN'=keep\n", True),
+        (b"X=1\rauto_seed=1", True),
+        (b"\xef\xbb\xbfAUTOSEEF=1\n", True),
+        ("AUTOSEED=1\n".encode("utf-16-le"), True),  # the package says it is not UTF-8
+        (b"DB=1\n" + b"#\n" * (1 << 20), True),  # the package looks beyond its first MiB
+    ],
+)
+def test_the_gate_looks_into_a_env_file(tmp_path: Path, content: bytes, asks: bool) -> None:
+    """What autoseed.pth does with a .env it finds (tests/test_install.py holds the line equal
+    to this): an ordinary project's .env is stepped over without importing anything."""
+    (tmp_path / ".env").write_bytes(content)
+    assert env_file_might_ask(str(tmp_path / ".env")) is asks
+    (tmp_path / ".env").chmod(0)
+    if not os.access(tmp_path / ".env", os.R_OK):  # (root reads it all the same)
+        assert env_file_might_ask(str(tmp_path / ".env")), "unreadable: the package says so"
 
 
 def single_slips(word: str) -> set[str]:

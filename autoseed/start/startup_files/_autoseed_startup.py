@@ -3,11 +3,16 @@
 The off path lives in the ``.pth`` line itself, so that an interpreter where nothing asks for
 autoseed neither compiles nor imports a file (where bytecode is not written, compiling any file
 first builds the ``ast`` types, about 1.5 ms). The line looks at the environment's names (all at
-once, in C: a name that starts with AUT or AAUT, or has EED at index 4 to 6, once upper-cased
-and without underscores: ``names.might_be_setting``) and for a ``.env`` from the working
-directory up, then hands over here; ``_autoseed`` in ``sys.modules`` marks it done, as site.py
-reads a venv's ``.pth`` files twice (CPython #75723). This module hands over to the package;
-nothing in the package imports it.
+once, in C: a name that starts with AUTO, or has EED at index 4 to 6, once upper-cased and
+without underscores: ``names.might_be_setting``) and for a ``.env`` from the working directory
+up. It looks into each ``.env`` it finds (``names.env_file_might_ask``): one that sets nothing
+for autoseed, a project's ordinary ``.env``, is stepped over at C speed, and the lookup goes on
+up, for a farther ``.env`` that the nearer one hides. Only then does it hand over here;
+``_autoseed`` in ``sys.modules`` marks it done, as site.py reads a venv's ``.pth`` files twice
+(CPython #75723). The code of the line that runs only sometimes (the rest of the names' look, a
+file's, the hand-over) sits in string constants, compiled only when it runs: compiling is most
+of what the line costs. This module hands over to the package; nothing in the package imports
+it.
 """
 
 import _thread
