@@ -75,6 +75,7 @@ class TestStatus:
             "value": "random",
             "source": f"{tmp_path / '.env'}, line 2",
             "default": "off",
+            "meaning": "a seed drawn at each start",
         }
         assert report["settings"]["AUTOSEED_CUDNN"]["source"] == f"{tmp_path / '.env'}, line 3"
         assert report["seed"] == "random" and report["cudnn"] == "benchmark"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from autoseed.names import locate_env_file
 from autoseed.settings.plan import (
     CUDNN_VARIABLE,
     ENVIRONMENT,
+    KNOWN_VARIABLES,
     SEED_VARIABLE,
     VERBOSE_VARIABLE,
     ConfigError,
+    SeedPlan,
     Setting,
     collect_settings,
     parse_cudnn_mode,
@@ -263,3 +266,71 @@ def test_hash_seed_modes(raw: str, reexec: bool) -> None:
 def test_hash_seed_mode_rejects(raw: str) -> None:
     with pytest.raises(ConfigError, match=r"AUTOSEED_HASHSEED=.*expected 'reexec'"):
         parse_hash_seed_mode(env_setting("AUTOSEED_HASHSEED", raw))
+
+
+# A value of each setting of the plan other than its default.
+NOT_DEFAULT = {
+    "AUTOSEED": "5", "AUTOSEED_CUDNN": "benchmark", "AUTOSEED_DETERMINISTIC": "1",
+    "AUTOSEED_RANK_OFFSET": "1", "AUTOSEED_GENERATORS": "0", "AUTOSEED_NUMPY_GENERATORS": "0",
+    "AUTOSEED_ADDRESSES": "fixed", "AUTOSEED_OVERRIDE": "1", "AUTOSEED_RESUME": "1",
+    "AUTOSEED_PYTEST": "0", "AUTOSEED_VERBOSE": "1", "AUTOSEED_HASHSEED": "keep",
+}  # fmt: skip
+
+
+def behaviour(plan: SeedPlan) -> tuple[object, ...]:
+    return (
+        plan.seed, plan.cudnn, plan.deterministic, plan.rank, plan.generators,
+        plan.fixed_addresses, plan.override, plan.resume, plan.per_test, plan.verbose,
+        plan.reexec,
+    )  # fmt: skip
+
+
+def test_every_setting_of_the_plan_has_a_value_other_than_its_default() -> None:
+    assert set(NOT_DEFAULT) == set(KNOWN_VARIABLES) - {"AUTOSEED_ENV_FILE"}
+    seeded = {"AUTOSEED": "7", "RANK": "3"}
+    for variable, value in NOT_DEFAULT.items():
+        plan = resolve_config(collect_settings({**seeded, variable: value}), seeded)
+        assert behaviour(plan) != behaviour(resolve_config(collect_settings(seeded))), variable
+
+
+@pytest.mark.parametrize("variable", sorted(NOT_DEFAULT))
+@pytest.mark.parametrize("empty", ["", "  ", "\t"])
+def test_an_empty_value_means_the_default_and_still_hides_the_env_file(
+    variable: str, empty: str
+) -> None:
+    """One rule for every setting; an empty environment variable switches a .env's value off."""
+    environ = {"AUTOSEED": "7", "RANK": "3"} if variable != "AUTOSEED" else {"RANK": "3"}
+    default = behaviour(resolve_config(collect_settings(environ), environ))
+    given = {**environ, variable: empty}
+    assert behaviour(resolve_config(collect_settings(given), given)) == default
+    from_file = {variable: Setting(variable, NOT_DEFAULT[variable], "/p/.env, line 1")}
+    hidden = resolve_config(collect_settings(given, from_file), given)
+    assert behaviour(hidden) == default
+    assert hidden.source_of(variable) == ENVIRONMENT
+    assert locate_env_file({"AUTOSEED_ENV_FILE": empty}) == locate_env_file({})
+
+
+@pytest.mark.parametrize(
+    ("environ", "said"),
+    [
+        ({"AUTOSEED_RESUME": "1"}, "AUTOSEED_RESUME='1' (from the environment) needs a seed"),
+        ({"AUTOSEED_OVERRIDE": "yes", "AUTOSEED_RESUME": "1", "AUTOSEED": ""},
+         "AUTOSEED_OVERRIDE='yes' (from the environment) and AUTOSEED_RESUME='1' (from the "
+         "environment) need a seed and do nothing while AUTOSEED is not set"),
+        ({"AUTOSEED_RANK_OFFSET": "1"}, "AUTOSEED_RANK_OFFSET='1' (from the environment)"),
+        ({"AUTOSEED_ADDRESSES": "fixed"}, "AUTOSEED_ADDRESSES='fixed' (from the environment)"),
+        ({"AUTOSEED_RESUME": "1", "AUTOSEED": "off"}, None),  # off on purpose
+        ({"AUTOSEED_RESUME": "1", "AUTOSEED": "3"}, None),
+        ({"AUTOSEED_RESUME": "0", "AUTOSEED_CUDNN": "keep"}, None),
+    ],
+)  # fmt: skip
+def test_a_switch_that_needs_a_seed_says_so_without_one(
+    environ: dict[str, str], said: str | None
+) -> None:
+    warnings = resolve_config(collect_settings(environ), environ).warnings
+    if said is None:
+        assert warnings == ()
+    else:
+        (warning,) = warnings
+        assert warning.startswith(said), warning
+        assert warning.endswith("set AUTOSEED too (an integer, or 'random')")

@@ -1,4 +1,5 @@
-"""Finding and reading ``.env`` files: the start-up lookup, the file's head, and its settings."""
+"""Finding and reading ``.env`` files: the start-up lookup, the file's head, and its settings,
+whose values python-dotenv reads (``${VAR}`` included), in real processes too."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from autoseed.names import locate_env_file
-from autoseed.settings.env_file import ENV_FILE_READ_LIMIT, EnvFile, read_env_file
+from autoseed.names import ENV_FILE_READ_LIMIT, locate_env_file
+from autoseed.settings.env_file import EnvFile, read_env_file
 from autoseed.settings.plan import ConfigError
 from autoseed.settings.sources import read_file_settings, settings_from_env_file
+from conftest import Venv, check, clean_env, describe, make_venv
 
 
 def head_of(path: Path) -> EnvFile:
@@ -19,7 +21,7 @@ def head_of(path: Path) -> EnvFile:
 
 def settings_of(path: Path, content: bytes) -> tuple[dict[str, str], list[str]]:
     path.write_bytes(content)
-    settings, notes = settings_from_env_file(head_of(path))
+    settings, notes = settings_from_env_file(head_of(path), {})
     return {name: setting.raw for name, setting in settings.items()}, [n.text for n in notes]
 
 
@@ -73,7 +75,7 @@ def test_huge_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
     head = head_of(path)
     assert head.truncated and len(head.data) <= ENV_FILE_READ_LIMIT
     assert head.data.endswith(b"\n")
-    settings, notes = read_file_settings(head)
+    settings, notes = read_file_settings(head, {})
     assert settings["AUTOSEED"].raw == "5"
     assert [note.text for note in notes] == [
         f"{path} is larger than 1 MiB; only its first MiB was read, so a setting after that "
@@ -92,8 +94,13 @@ def test_huge_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
         (b'AUTOSEED="12"\n# AUTOSEED=13\n', {"AUTOSEED": "12"}),
         (b"AUTOSEED=1\nAUTOSEED=2\n", {"AUTOSEED": "2"}),
         (b"AUTOSEED\n", {"AUTOSEED": ""}),
-        (b"AUTOSEED=${SEED}\n", {"AUTOSEED": "${SEED}"}),
+        (b"AUTOSEED=${SEED}\n", {"AUTOSEED": ""}),
+        (b"SEED=4\nAUTOSEED=${SEED}\n", {"AUTOSEED": "4"}),
+        (b"AUTOSEED=${SEED:-5}\n", {"AUTOSEED": "5"}),
+        (b"AUTOSEED='${SEED:-5}'\n", {"AUTOSEED": "5"}),
+        (b"AUTOSEED=$SEED\n", {"AUTOSEED": "$SEED"}),
         (b"AUTOSEED=$(rm -rf /)\n", {"AUTOSEED": "$(rm -rf /)"}),
+        (b'AUTOSEED_CUDNN="deter\\nministic"\n', {"AUTOSEED_CUDNN": "deter\nministic"}),
     ],
 )
 def test_dotenv_syntax(tmp_path: Path, content: bytes, expected: dict[str, str]) -> None:
@@ -111,10 +118,10 @@ def test_only_autoseed_keys_are_read(tmp_path: Path) -> None:
 def test_line_numbers_name_the_source(tmp_path: Path) -> None:
     path = tmp_path / ".env"
     path.write_text("A=1\n\n\nAUTOSEED=3\n")
-    settings, _ = settings_from_env_file(head_of(path))
+    settings, _ = settings_from_env_file(head_of(path), {})
     assert settings["AUTOSEED"].source == f"{path}, line 4"
     path.write_bytes(b"A=1\r\nB: broken\r\n\r\nAUTOSEED=3\r\n")  # each CRLF one line
-    settings, _ = settings_from_env_file(head_of(path))
+    settings, _ = settings_from_env_file(head_of(path), {})
     assert settings["AUTOSEED"].source == f"{path}, line 4"
 
 
@@ -169,3 +176,99 @@ def test_only_uncommented_settings_make_the_file_worth_parsing(
     path = tmp_path / ".env"
     path.write_bytes(content)
     assert head_of(path).mentions_autoseed is mentions
+
+
+# Through real installs and processes: python-dotenv reads the values.
+SEEDED_WITH = "autoseed: restarted once with PYTHONHASHSEED={0}\nautoseed: seeded random with {0}\n"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("content", "environment", "seed"),
+    [
+        ("AUTOSEED=${SEED}\n", {"SEED": "12"}, "12"),  # from the environment
+        ('SEED=5\nexport BASE="${SEED}0"\nAUTOSEED=${BASE}\n', {}, "50"),  # earlier lines
+        ("SEED=5\nAUTOSEED=${SEED}\n", {"SEED": "9"}, "5"),  # which win, as in dotenv_values
+        ("AUTOSEED=${SEED:-7}\n", {}, "7"),  # a default
+        ("AUTOSEED=${SEED:-7}\n", {"SEED": "3"}, "3"),
+        ("AUTOSEED='${SEED:-7}'  # the seed\n", {}, "7"),
+    ],
+)
+def test_a_value_is_expanded_as_python_dotenv_expands_it(
+    installed: Venv, tmp_path: Path, content: str, environment: dict[str, str], seed: str
+) -> None:
+    (tmp_path / ".env").write_text(content + "AUTOSEED_VERBOSE=${VERBOSE:-1}\n")
+    result = check(installed.run("-c", "import random", env=clean_env(**environment),
+                                 cwd=tmp_path))  # fmt: skip
+    assert result.stderr == SEEDED_WITH.format(seed), describe(result)
+
+
+# What a process reads of python-dotenv, told by an audit hook that a .pth file sorting before
+# autoseed.pth sets (site.py runs a directory's .pth files in name order): every file opened
+# under a dotenv/ folder, by module name.
+AUDIT_PTH = (
+    "import sys; sys.dotenv_read = set(); sys.addaudithook(lambda event, args: event == 'open' "
+    "and '/dotenv/' in str(args[0]) and sys.dotenv_read.add(str(args[0]).rsplit('/', 1)[1]"
+    ".split('.')[0]))\n"
+)
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Venv:
+    venv = make_venv(tmp_path_factory.mktemp("audited") / "venv")
+    venv.pip("install", "--no-index", "--no-deps", str(wheel))
+    (venv.site_packages / "_audit_dotenv.pth").write_text(AUDIT_PTH)
+    return venv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("content", "environment", "read"),
+    [
+        (None, {}, False),  # a bare start
+        (None, {"AUTOSEED": "4"}, False),  # a seed from the environment alone
+        ("DB_URL=postgres://db\nAPI_KEY=k\nAUTH_TOKEN=t\n", {}, False),  # an ordinary .env
+        ("DB_URL=postgres://db\n# AUTOSEED=4\nNOTE=AUTOSEED=4 is ours\n", {}, False),
+        ("DB_URL=postgres://db\nAUTOSEED_VERBOSE=0\n", {}, True),
+        ("export auto_seed='4'\n", {}, True),  # a slip, read to be named
+    ],
+)
+@pytest.mark.parametrize("hash_seed", [{}, {"PYTHONHASHSEED": "0"}], ids=["top", "child"])
+def test_python_dotenv_is_read_only_where_a_binding_can_be_a_setting(
+    audited: Venv,
+    tmp_path: Path,
+    content: str | None,
+    environment: dict[str, str],
+    read: bool,
+    hash_seed: dict[str, str],
+) -> None:
+    """(No .env here seeds: no restart hides what the first process read.)"""
+    if content is not None:
+        (tmp_path / ".env").write_text(content)
+    code = "import random, sys; print(sorted(sys.dotenv_read), 'logging' in sys.modules)"
+    env = clean_env(**hash_seed, **environment)
+    result = check(
+        audited.run(
+            "-c",
+            code,
+            env=env,
+            cwd=tmp_path,
+        )
+    )
+    expected = "['parser', 'variables']" if read else "[]"
+    # python-dotenv's package itself, whose main imports logging, is never imported.
+    assert result.stdout == f"{expected} False\n", describe(result)
+
+
+@pytest.mark.slow
+def test_a_plain_venv_gets_python_dotenv_from_the_dependency(tmp_path: Path, wheel: Path) -> None:
+    """Not --system-site-packages: python-dotenv comes from autoseed's own requirement."""
+    plain = make_venv(tmp_path / "plain", system_site_packages=False)
+    plain.pip("install", str(wheel))
+    requires = check(
+        plain.run("-c", "import importlib.metadata as m; print(m.requires('autoseed'))")
+    )
+    assert "python-dotenv>=1.0" in requires.stdout, describe(requires)
+    (tmp_path / ".env").write_text("SEED=21\nAUTOSEED=${SEED}\nAUTOSEED_VERBOSE=1\n")
+    result = check(plain.run("-c", "import random", cwd=tmp_path))
+    assert result.stderr == SEEDED_WITH.format(21), describe(result)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autoseed
-from autoseed.names import looks_like_setting
-from autoseed.settings.env_file import EnvFile
+from autoseed.names import env_file_might_ask, looks_like_setting
+from autoseed.settings.env_file import EnvFile, read_env_file
 from autoseed.settings.plan import (
     KNOWN_VARIABLES,
     MAX_SEED,
@@ -69,7 +71,7 @@ def test_any_env_file_content_parses_without_raising(content: bytes) -> None:
     try:
         data = b"AUTOSEED=1\n" + content
         settings_found, notes = settings_from_env_file(
-            EnvFile(str(Path("/project/.env")), False, data, size=len(data))
+            EnvFile(str(Path("/project/.env")), False, data, size=len(data)), {}
         )
     except ConfigError as error:
         assert "\n" not in str(error) and "(/project/.env, line " in str(error), str(error)
@@ -90,3 +92,26 @@ def test_seed_everything_twice_gives_identical_first_draws(seed: int) -> None:
     first = first_draws()
     autoseed.seed_everything(seed)
     assert first_draws() == first
+
+
+GATE_PIECES = [
+    "AUTOSEED", "autoseed", "AUTO_SEED", "AUTOSED", "A_U_T_O", "EED", "AUTH", "export ", "=", "'",
+    '"', "#", " ", "\t", "\n", "\r", "x", "1", "\ufeff", "ß", "ﬆ", "\x00", "\u2028", "\x85",
+]  # fmt: skip
+
+
+@settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    content=st.lists(st.sampled_from(GATE_PIECES), max_size=20).map(lambda p: "".join(p).encode())
+    | st.binary(max_size=512)
+    | st.sampled_from(["utf-16", "utf-16-be", "utf-32"]).map(lambda c: "AUTOSEED=1\n".encode(c))
+)
+def test_the_gate_never_steps_over_a_env_file_the_package_would_read(content: bytes) -> None:
+    """The gate's look into a .env (names.env_file_might_ask, which autoseed.pth spells out)
+    passes every file whose settings, or whose trouble, the package would tell about."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, ".env")
+        with open(path, "wb") as file:
+            file.write(content)
+        if read_env_file(path, False).has_news:
+            assert env_file_might_ask(path), content

@@ -137,10 +137,11 @@ def test_a_job_is_told_once_not_in_every_worker(
 
 
 def test_a_huge_value_is_not_echoed_whole(installed: Venv) -> None:
-    result = check(installed.run("-c", "pass", env=clean_env(AUTOSEED="7" * 100_000)))
-    assert result.stderr.startswith("autoseed: AUTOSEED='7777"), describe(result)
-    assert "... (100000 characters) (from the environment) is not valid" in result.stderr
-    assert len(result.stderr) < 400 and result.stderr.count("\n") == 1
+    result = installed.run("-c", "import numpy", env=clean_env(AUTOSEED="7" * 100_000))
+    line = result.stderr.splitlines()[0]
+    assert line.startswith("autoseed: AUTOSEED='7777"), describe(result)
+    assert "... (100000 characters) (from the environment) is not valid" in line
+    assert len(line) < 400
 
 
 def test_status_in_a_deleted_working_directory_says_why(installed: Venv, tmp_path: Path) -> None:
@@ -167,15 +168,87 @@ def test_status_in_a_child_of_a_seeded_process_says_where_its_hash_seed_came_fro
     assert "PYTHONHASHSEED=5: set by you" in mine.stdout, describe(mine)
 
 
-def test_a_missing_dependency_cannot_break_anything(tmp_path: Path, wheel: Path) -> None:
-    """autoseed has no run-time dependency: a plain venv without python-dotenv reads .env."""
+def test_without_python_dotenv_a_env_setting_is_told_not_skipped(
+    tmp_path: Path, wheel: Path
+) -> None:
+    """Installed without its dependency (--no-deps): a .env that sets AUTOSEED cannot be read,
+    which is said at numpy's import, which is refused, as for an invalid value."""
     bare = make_venv(tmp_path / "bare", system_site_packages=False)
     bare.pip("install", "--no-index", "--no-deps", str(wheel))
-    (tmp_path / ".env").write_text("AUTOSEED=9\nAUTOSEED_VERBOSE=1\n")
-    result = check(bare.run("-c", "import random", cwd=tmp_path))
-    assert result.stderr.endswith("autoseed: seeded random with 9\n"), describe(result)
     missing = bare.run("-c", "import dotenv", cwd=tmp_path)
     assert missing.returncode == 1, "python-dotenv is really absent"
+    (tmp_path / ".env").write_text("AUTOSEED=9\nAUTOSEED_VERBOSE=1\n")
+    quiet = check(bare.run("-c", "import random; print('ran')", cwd=tmp_path))
+    assert (quiet.stdout, quiet.stderr) == ("ran\n", ""), describe(quiet)
+    refused = bare.run("-c", "import numpy", cwd=tmp_path)
+    assert refused.returncode == 1, describe(refused)
+    said = (
+        f"autoseed: AUTOSEED ({tmp_path / '.env'}, line 1) cannot be read: autoseed reads .env "
+        f"files with python-dotenv, which {bare.python} cannot import"
+    )
+    assert refused.stderr.startswith(said), describe(refused)
+    assert refused.stderr.splitlines()[-1].startswith("autoseed.ConfigError: AUTOSEED ("), describe(
+        refused
+    )
     status = run([str(bare.bin / "autoseed"), "status"], cwd=tmp_path)
-    assert status.returncode == 0 and "Traceback" not in status.stderr, describe(status)
-    assert f"AUTOSEED='9' (from {tmp_path / '.env'}, line 1)" in status.stdout
+    assert status.returncode == 1 and "Traceback" not in status.stderr, describe(status)
+    assert "python -m pip install python-dotenv" in status.stdout, describe(status)
+
+
+def test_a_nearer_env_file_that_sets_nothing_hides_a_farther_one(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """The nearest .env is the one read, as find_dotenv reads it: a project's sub-folder with a
+    .env of its own runs unseeded, which is said once, naming both files."""
+    (tmp_path / ".env").write_text("AUTOSEED=5\n")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / ".env").write_text("DB_URL=postgres://db\n")
+    line = told(installed, sub)
+    assert line == (
+        f"autoseed: {sub / '.env'} sets nothing for autoseed, and hides {tmp_path / '.env'}, "
+        "which sets AUTOSEED keys: only the nearest .env is read (as python-dotenv's "
+        f"find_dotenv reads it), so nothing of it is used; move those lines into {sub / '.env'}, "
+        f"or name {tmp_path / '.env'} in AUTOSEED_ENV_FILE\n"
+    )
+    assert f"hides {tmp_path / '.env'}" in status_fails(installed, sub)
+    seeded = check(installed.run("-c", SEEDING, env=clean_env(AUTOSEED="3"), cwd=sub))
+    assert seeded.stderr == "", "a seed from the environment: nothing is hidden that matters"
+    (sub / ".env").write_text("AUTOSEED_VERBOSE=0\n")  # sets something: the nearest wins
+    quiet = check(installed.run("-c", SEEDING, cwd=sub))
+    assert quiet.stderr == "", describe(quiet)
+
+
+@pytest.mark.parametrize(
+    ("switches", "said"),
+    [
+        ({"AUTOSEED_RESUME": "1"}, "AUTOSEED_RESUME='1' (from the environment) needs a seed"),
+        ({"AUTOSEED_OVERRIDE": "1"}, "AUTOSEED_OVERRIDE='1' (from the environment) needs a seed"),
+    ],
+)
+def test_a_switch_that_needs_a_seed_without_one_is_told(
+    installed: Venv, switches: dict[str, str], said: str
+) -> None:
+    line = told(installed, Path(NEUTRAL_DIRECTORY), **switches)
+    assert line.startswith(f"autoseed: {said} and does nothing while AUTOSEED is not set")
+    status = run([str(installed.bin / "autoseed"), "status"], env=clean_env(**switches))
+    assert status.returncode == 1, describe(status)
+    ((variable, value),) = switches.items()
+    shown = f"  {variable}={value!r} (from the environment): on: "
+    assert shown in status.stdout and "; but nothing while AUTOSEED is off" in status.stdout
+    off = check(installed.run("-c", SEEDING, env=clean_env(AUTOSEED="off", **switches)))
+    assert off.stderr == "", "AUTOSEED=off is off on purpose"
+
+
+def test_status_shows_what_a_value_means(installed: Venv) -> None:
+    env = clean_env(AUTOSEED="3", AUTOSEED_RESUME="1", AUTOSEED_GENERATORS="", AUTOSEED_PYTEST="no")
+    status = check(run([str(installed.bin / "autoseed"), "status"], env=env))
+    for shown in (
+        "  AUTOSEED='3' (from the environment): seed 3",
+        "  AUTOSEED_RESUME='1' (from the environment): on: random states saved beside each "
+        "torch.save checkpoint, restored at a resume",
+        "  AUTOSEED_GENERATORS='' (from the environment): on: generators made without a seed get "
+        "seeds derived from the seed (empty: the default)",
+        "  AUTOSEED_PYTEST='no' (from the environment): off: pytest left alone",
+    ):
+        assert f"{shown}\n" in status.stdout, (shown, describe(status))

@@ -21,6 +21,7 @@ from autoseed.names import (
     HASH_SEED_VARIABLE,
     is_autoseed_command,
     reported,
+    say_once,
     warn,
 )
 from autoseed.seeding import calls, ledger, streams
@@ -454,10 +455,19 @@ def seed_imported(
             _SeedOnImport(library, seeder, plan)(module)
 
 
-def refuse_unseeded_imports(error: ConfigError) -> None:
-    """Make numpy and torch imports fail with ``error`` until a valid plan is applied."""
+def refuse_unseeded_imports(error: ConfigError, told: str | None = None) -> None:
+    """Make numpy and torch imports fail with ``error`` until a valid plan is applied; at the
+    first refusal, ``told`` is said on stderr (once per job), as every notice is said at the
+    first import of numpy or torch: a ``try: import torch`` that swallows the error must not
+    leave the run silently unseeded."""
+
+    def refusal() -> ConfigError:
+        if told is not None:
+            say_once(told)
+        return ConfigError(str(error))
+
     for name in REFUSED_WHEN_INVALID:
-        refuse_import(name, lambda: ConfigError(str(error)))
+        refuse_import(name, refusal)
 
 
 def seed_everything(

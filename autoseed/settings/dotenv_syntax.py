@@ -1,16 +1,18 @@
-"""The ``.env`` grammar of python-dotenv's parser, read for the lines that set ``AUTOSEED*`` only.
+"""Where a ``.env`` binds the keys autoseed reads: python-dotenv's grammar, as a locator.
 
 python-dotenv parses every line of a file in Python (about 30 µs a line here, 16 s for a MiB);
-the start-up hook needs only the few lines that can set a setting. One regular expression, run
-by ``re`` in C, consumes exactly what python-dotenv's ``parse_binding`` consumes, binding after
-binding, so that a quoted value spanning lines is never mistaken for a setting. Runs of lines
-without a quote cannot span lines and are stepped over whole. Pure: no I/O.
+autoseed needs only the few bindings that can set a setting (and those their values refer to).
+One regular expression, run by ``re`` in C, consumes exactly what python-dotenv's
+``parse_binding`` consumes, binding after binding, so that a quoted value spanning lines is never
+mistaken for a setting. Runs of lines without a quote cannot span lines and are stepped over
+whole. Each binding found keeps its exact text, which python-dotenv itself then turns into a
+value (``file_values.py``). Pure: no I/O.
 
 The grammar is python-dotenv's (``dotenv/parser.py``, 1.x): its tokens are matched one after
 another without backtracking into a finished one, which ``re`` does by default; each token here
 is therefore made atomic (a lookahead, which ``re`` never re-enters, then a backreference that
-consumes what it saw: Python 3.10 has no atomic groups). ``tests/test_fuzz.py`` holds the
-result equal to python-dotenv's own parse for generated files.
+consumes what it saw: Python 3.10 has no atomic groups). ``tests/test_dotenv_syntax.py`` holds
+the bindings found equal to python-dotenv's own parse for generated files.
 """
 
 from bisect import bisect_left
@@ -75,11 +77,6 @@ _SIMPLE_LINE = (
     + _BREAK
 )  # fmt: skip
 
-_ESCAPES = {
-    "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r",
-    "t": "\t", "v": "\v",
-}  # fmt: skip
-
 
 class _Patterns:
     """The expressions, compiled at their first use: importing ``re`` and compiling them costs
@@ -91,9 +88,6 @@ class _Patterns:
         self.quiet = re.compile(f"{_QUIET_STRETCH}(?:{_SIMPLE_LINE}{_QUIET_STRETCH})*")
         self.one_binding = re.compile(_BINDING)
         self.line_break = re.compile(r"\r\n|\n|\r")
-        self.single_quote_escapes = re.compile(r"\\[\\']")
-        self.double_quote_escapes = re.compile(r"\\[\\'\"abfnrtv]")
-        self.unquoted_comment = re.compile(r"\s+#.*")
 
 
 _compiled: list[_Patterns] = []
@@ -106,16 +100,17 @@ def _patterns() -> _Patterns:
 
 
 class Binding:
-    """One binding of a setting-like key: ``value`` is ``None`` when the line has no ``=``;
-    ``error`` holds the line's text when python-dotenv could not parse it."""
+    """One binding of a wanted key, with ``source``, its exact text (from where python-dotenv
+    starts reading it to the end of its last line), for python-dotenv to read; ``error`` holds
+    the line's text, stripped, when python-dotenv could not parse it (``key`` is then None)."""
 
-    __slots__ = ("key", "value", "line", "error")
+    __slots__ = ("key", "source", "line", "error")
 
-    def __init__(self, key: str | None, value: str | None, line: int, error: str | None) -> None:
-        self.key, self.value, self.line, self.error = key, value, line, error
+    def __init__(self, key: str | None, source: str, line: int, error: str | None) -> None:
+        self.key, self.source, self.line, self.error = key, source, line, error
 
     def __repr__(self) -> str:
-        return f"Binding({self.key!r}, {self.value!r}, line={self.line}, error={self.error!r})"
+        return f"Binding({self.key!r}, {self.source!r}, line={self.line}, error={self.error!r})"
 
 
 def setting_line_starts(
@@ -130,13 +125,23 @@ def setting_line_starts(
         positions = [0, *(m.end() for m in _patterns().line_break.finditer(text))]
     else:
         positions = [found for word in ("AUT", "EED") for found in _all(upper, word)]
+    return _line_starts(text, positions, is_setting)
+
+
+def key_line_starts(text: str, keys: "set[str]") -> list[int]:
+    """Starts of the lines where a binding of one of ``keys`` can begin (a search per key)."""
+    positions = [found for key in keys for found in _all(text, key)]
+    return _line_starts(text, positions, lambda rest: rest.startswith(tuple(keys)))
+
+
+def _line_starts(text: str, positions: list[int], is_wanted: "Callable[[str], bool]") -> list[int]:
     starts = set()
     for position in positions:
         newline = text.rfind("\n", 0, position)
         start = max(newline, text.rfind("\r", newline + 1, position)) + 1
         if start not in starts:
             line = text[start : _line_end(text, start)].lstrip().removeprefix("export")
-            if is_setting(line.lstrip().removeprefix("'")):
+            if is_wanted(line.lstrip().removeprefix("'")):
                 starts.add(start)
     return sorted(starts)
 
@@ -160,8 +165,8 @@ def setting_bindings(
     text: str, is_setting: "Callable[[str], bool]", candidates: list[int] | None = None
 ) -> list[Binding]:
     """The bindings of ``text`` whose key passes ``is_setting``, and the lines python-dotenv
-    cannot parse whose text (after ``export``) passes it, in file order. ``candidates``:
-    :func:`setting_line_starts`, when the caller has them already."""
+    cannot parse whose text (after ``export``) passes it, in file order. ``candidates``: the
+    starts of the lines where they can begin (:func:`setting_line_starts`, by default)."""
     if candidates is None:
         candidates = setting_line_starts(text, is_setting)
     found: list[Binding] = []
@@ -193,37 +198,23 @@ def setting_bindings(
 
 def _keep(match: "re.Match[str]", text: str, is_setting: "Callable[[str], bool]",
           found: list[Binding]) -> None:  # fmt: skip
+    source = text[match.start() : match.end()]
+    line = _line_number(text, match.end("lead"))
     if any(match.group(f"error{n}") is not None for n in (1, 2, 3, 4)):
-        source = text[match.start() : match.end()].strip()
-        if is_setting(source.removeprefix("export").lstrip()):
-            found.append(Binding(None, None, _line_number(text, match.end("lead")), source))
+        stripped = source.strip()
+        if is_setting(stripped.removeprefix("export").lstrip()):
+            found.append(Binding(None, source, line, stripped))
         return
     quoted_key = match.group("quoted_key")
     key = quoted_key[1:-1] if quoted_key is not None else match.group("key")
     if key is not None and is_setting(key):
-        value = _value(match) if match.group("equals") is not None else None
-        found.append(Binding(key, value, _line_number(text, match.end("lead")), None))
+        found.append(Binding(key, source, line, None))
 
 
 def _holds_candidate(candidates: list[int], start: int, end: int) -> bool:
     # A binding starts where a line starts (or between the \r and \n of one line break).
     index = bisect_left(candidates, start)
     return index < len(candidates) and candidates[index] < end
-
-
-def _value(match: "re.Match[str]") -> str:
-    single, double, unquoted = match.group("single", "double", "unquoted")
-    if single is not None:
-        return _patterns().single_quote_escapes.sub(_unescape, single[1:-1])
-    if double is not None:
-        return _patterns().double_quote_escapes.sub(_unescape, double[1:-1])
-    if unquoted is not None:
-        return _patterns().unquoted_comment.sub("", unquoted).rstrip()
-    return ""
-
-
-def _unescape(escape: "re.Match[str]") -> str:
-    return _ESCAPES[escape.group(0)[1]]
 
 
 def _line_number(text: str, position: int) -> int:

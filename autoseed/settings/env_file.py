@@ -1,20 +1,25 @@
 """Read the ``.env`` that applies, once: its first MiB, its owner, its encoding, its settings.
 
-Only its ``AUTOSEED*`` lines are parsed (``dotenv_syntax.py``): the rest of a
-project's ``.env`` (secrets) is never put into ``os.environ``; values are parsed, never
-expanded (no ``${VAR}``, no command substitution).
+Only its ``AUTOSEED*`` bindings are located (``dotenv_syntax.py``) and read (``file_values.py``):
+the rest of a project's ``.env`` (secrets) is never put into ``os.environ``.
 """
 
 import os
 import stat
 
-from autoseed.names import looks_like_setting
+from autoseed.names import (
+    ENV_FILE_READ_LIMIT,
+    SETTING_PREFIX,
+    env_file_candidates,
+    looks_like_setting,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from autoseed.settings.dotenv_syntax import Binding
 
-ENV_FILE_READ_LIMIT = 1 << 20  # never read a huge file whole at start-up
 _CHUNK = 1 << 20
 # Byte-order marks of the encodings a .env is sometimes saved in (PowerShell's `>` writes
 # UTF-16), longest first: UTF-32's mark starts with UTF-16's.
@@ -30,7 +35,9 @@ class EnvFile:
     """The first ``ENV_FILE_READ_LIMIT`` bytes of a ``.env`` file, read once, and what that
     says: an error, another owner, another encoding, the lines that look like settings."""
 
-    __slots__ = ("path", "explicit", "data", "size", "error", "foreign_owner", "_text", "_lines")
+    __slots__ = (
+        "path", "explicit", "data", "size", "error", "foreign_owner", "hidden", "_text", "_lines"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -45,6 +52,8 @@ class EnvFile:
         self.path, self.explicit, self.data, self.size = path, explicit, data, size
         self.error = error
         self.foreign_owner = foreign_owner  # uid of another user who owns it: not trusted
+        # A farther .env that sets AUTOSEED keys, hidden by this one, which sets none.
+        self.hidden: EnvFile | None = None
         self._text: tuple[str, str | None] | None = None
         self._lines: list[int] | None = None
 
@@ -88,7 +97,12 @@ class EnvFile:
     @property
     def has_news(self) -> bool:
         """Whether the full configuration must see it: settings, or something to tell."""
-        return self.error is not None or self.truncated or self.mentions_autoseed
+        return (
+            self.error is not None
+            or self.truncated
+            or self.mentions_autoseed
+            or self.hidden is not None
+        )
 
     def bindings(self) -> "list[Binding]":
         """The ``AUTOSEED*`` bindings of the file's first MiB (python-dotenv's grammar)."""
@@ -97,6 +111,25 @@ class EnvFile:
         from autoseed.settings.dotenv_syntax import setting_bindings
 
         return setting_bindings(self.text, looks_like_setting, self.setting_lines)
+
+    def look_beyond(self) -> None:
+        """Find :attr:`hidden`: where this file, found by the lookup, sets nothing for autoseed,
+        the nearest farther ``.env`` (yours or root's) that sets an ``AUTOSEED*`` key. The
+        nearest ``.env`` is the one read, as python-dotenv's ``find_dotenv`` reads it: the
+        farther one is told about, never used. A few more stat calls, at each start where a
+        setting-free ``.env`` was found."""
+        if self.explicit or self.mentions_autoseed or self.error is not None:
+            return
+        beyond = False
+        for candidate, _ in env_file_candidates({}):
+            if candidate == self.path:
+                beyond = True
+            elif beyond and os.path.isfile(candidate):
+                farther = read_env_file(candidate, False)
+                usable = farther.error is None and farther.foreign_owner is None
+                if usable and farther.wide_encoding is None and farther.mentions_autoseed:
+                    self.hidden = farther
+                    return
 
     def first_setting_beyond_the_limit(self) -> "int | None":
         """The line number of the first line past the first MiB that looks like it sets an
@@ -167,3 +200,12 @@ def read_env_file(path: str, explicit: bool) -> EnvFile:
     if len(data) > ENV_FILE_READ_LIMIT:  # cut at the last full line: no setting read half-way
         data = data[: data.rfind(b"\n", 0, ENV_FILE_READ_LIMIT) + 1]
     return EnvFile(path, explicit, data, size=status.st_size, foreign_owner=owner)
+
+
+def read_nearest_env_file(path: str, explicit: bool, environ: "Mapping[str, str]") -> EnvFile:
+    """:func:`read_env_file` for the file the lookup found, with the farther ``.env`` it hides
+    (:meth:`EnvFile.look_beyond`) where the environment sets no seed of its own."""
+    env_file = read_env_file(path, explicit)
+    if SETTING_PREFIX not in environ:
+        env_file.look_beyond()
+    return env_file

@@ -75,7 +75,7 @@ SEED_ACCEPTS = (
     f"an integer 0..{MAX_SEED}, {RANDOM_SEED_WORD!r}, "
     f"or {', '.join(map(repr, SEED_OFF_WORDS))} to turn autoseed off"
 )
-FLAG_ACCEPTS = f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (empty means off)"
+FLAG_ACCEPTS = f"{'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)} (empty means the default)"
 WARN_WORD = "warn"
 DETERMINISTIC_ACCEPTS = f"{'/'.join(TRUE_WORDS)}, {WARN_WORD!r} or {'/'.join(FALSE_WORDS)}"
 KEEP_WORD = "keep"
@@ -426,6 +426,10 @@ def resolve_config(
     a parent drew for the same ``AUTOSEED=random``.
     """
     environ = environ or {}
+    # One rule for every setting: an empty (or blank) value means the setting's default. It is
+    # a value all the same: in the environment it hides the .env's (collect_settings).
+    every_setting = settings
+    settings = {name: setting for name, setting in settings.items() if setting.raw.strip()}
     seed_setting = settings.get(SEED_VARIABLE)
     parsed = parse_seed(seed_setting) if seed_setting else None
     seed_drawn = parsed == RANDOM_SEED_WORD
@@ -459,10 +463,10 @@ def resolve_config(
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
     warnings = tuple(
         describe_unknown(setting)
-        for setting in settings.values()
+        for setting in every_setting.values()
         if setting.variable not in KNOWN_VARIABLES
     )
-    return SeedPlan(
+    plan = SeedPlan(
         seed,
         # An explicit mode wins (keep leaves the flags to torch, whose deterministic algorithms
         # already choose deterministic cudnn kernels); else seeding implies deterministic.
@@ -478,6 +482,36 @@ def resolve_config(
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,
         seed_drawn=seed_drawn,
         seed_inherited=seed_inherited,
-        settings=settings,
+        settings=every_setting,
         warnings=warnings,
+    )
+    idle = describe_idle_switches(plan)
+    if idle is not None:
+        plan.warnings = (*plan.warnings, idle)
+    return plan
+
+
+def describe_idle_switches(plan: SeedPlan) -> str | None:
+    """One line about the switches that need a seed, asked for while no ``AUTOSEED`` is set
+    (absent or empty; ``AUTOSEED=off`` says off on purpose and is left alone)."""
+    seed_setting = plan.settings.get(SEED_VARIABLE)
+    if plan.seed is not None or (seed_setting is not None and seed_setting.raw.strip()):
+        return None
+    idle = [
+        plan.settings[variable]
+        for variable, on in (
+            (OVERRIDE_VARIABLE, plan.override),
+            (RESUME_VARIABLE, plan.resume),
+            (RANK_OFFSET_VARIABLE, plan.rank is not None),
+            (ADDRESSES_VARIABLE, plan.fixed_addresses),
+        )
+        if on
+    ]
+    if not idle:
+        return None
+    asked = " and ".join(f"{s.variable}={s.raw.strip()!r} (from {s.source})" for s in idle)
+    verb = "needs a seed and does" if len(idle) == 1 else "need a seed and do"
+    return (
+        f"{asked} {verb} nothing while {SEED_VARIABLE} is not set; set {SEED_VARIABLE} too "
+        f"(an integer, or {RANDOM_SEED_WORD!r})"
     )

@@ -1,8 +1,10 @@
 """What a process asks for: its environment plus the ``.env`` that applies, as settings, and
 what to tell the user about them."""
 
-from autoseed.names import ENV_FILE_VARIABLE, locate_env_file
-from autoseed.settings.env_file import ENV_FILE_READ_LIMIT, EnvFile, read_env_file
+import sys
+
+from autoseed.names import ENV_FILE_READ_LIMIT, ENV_FILE_VARIABLE, locate_env_file
+from autoseed.settings.env_file import EnvFile, read_nearest_env_file
 from autoseed.settings.plan import (
     ENVIRONMENT,
     SEED_VARIABLE,
@@ -32,14 +34,19 @@ class Note:
         return f"Note({self.text!r}, unmet={self.unmet!r})"
 
 
-def read_file_settings(env_file: "EnvFile | None") -> "tuple[dict[str, Setting], list[Note]]":
-    """The ``.env`` file's ``AUTOSEED*`` settings, and what to tell about the file.
+def read_file_settings(
+    env_file: "EnvFile | None", environ: "Mapping[str, str]"
+) -> "tuple[dict[str, Setting], list[Note]]":
+    """The ``.env`` file's ``AUTOSEED*`` settings, and what to tell about the file; ``environ``
+    is what a ``${VAR}`` in it is expanded from, after the file's earlier lines.
 
     Raises :class:`ConfigError` when ``AUTOSEED_ENV_FILE`` names a file that cannot be read or
     decoded, or when a line that sets an ``AUTOSEED*`` key cannot be parsed.
     """
     if env_file is None:
         return {}, []
+    if env_file.hidden is not None:
+        return {}, [Note(describe_hidden(env_file, env_file.hidden), unmet=True)]
     if env_file.error is not None:
         reason = env_file.error.strerror or str(env_file.error)
         if env_file.explicit:
@@ -58,7 +65,7 @@ def read_file_settings(env_file: "EnvFile | None") -> "tuple[dict[str, Setting],
         if not env_file.mentions_autoseed:
             return {}, []
         return {}, [Note(describe_foreign_owner(env_file), unmet=True)]
-    settings, notes = settings_from_env_file(env_file)
+    settings, notes = settings_from_env_file(env_file, environ)
     if env_file.truncated and settings:
         notes.append(Note(
             f"{env_file.path} is larger than {ENV_FILE_READ_LIMIT >> 20} MiB; only its first "
@@ -90,6 +97,15 @@ def describe_foreign_owner(env_file: EnvFile) -> str:
     )
 
 
+def describe_hidden(nearest: EnvFile, farther: EnvFile) -> str:
+    return (
+        f"{nearest.path} sets nothing for autoseed, and hides {farther.path}, which sets "
+        f"AUTOSEED keys: only the nearest .env is read (as python-dotenv's find_dotenv reads "
+        f"it), so nothing of it is used; move those lines into {nearest.path}, or name "
+        f"{farther.path} in {ENV_FILE_VARIABLE}"
+    )
+
+
 def describe_setting_beyond_limit(env_file: "EnvFile | None") -> "Note | None":
     """For a ``.env`` larger than the part read at start-up that gave no setting: whether a
     line further on sets one, which would be silently ignored. Reads the rest of the file."""
@@ -108,19 +124,37 @@ def describe_setting_beyond_limit(env_file: "EnvFile | None") -> "Note | None":
     )
 
 
-def settings_from_env_file(env_file: EnvFile) -> "tuple[dict[str, Setting], list[Note]]":
+def settings_from_env_file(
+    env_file: EnvFile, environ: "Mapping[str, str]"
+) -> "tuple[dict[str, Setting], list[Note]]":
     """The file's ``AUTOSEED*`` settings (names that only look like ours included, to be
-    reported as misspellings) and notes. A line that sets such a key but cannot be parsed
-    raises :class:`ConfigError`, as an invalid value does: skipping it would run unseeded."""
+    reported as misspellings), their values read by python-dotenv, and notes. A line that sets
+    such a key but cannot be parsed raises :class:`ConfigError`, as an invalid value does:
+    skipping it would run unseeded."""
     settings: dict[str, Setting] = {}
     notes: list[Note] = []
-    for binding in env_file.bindings():
-        where = f"{env_file.path}, line {binding.line}"
+    bindings = env_file.bindings()
+    for binding in bindings:
         if binding.error is not None:
             raise ConfigError(
-                f"{shorten(binding.error)} ({where}) cannot be parsed; expected KEY=VALUE "
-                f"with any quotes closed, e.g. {SEED_VARIABLE}=1024"
+                f"{shorten(binding.error)} ({env_file.path}, line {binding.line}) cannot be "
+                f"parsed; expected KEY=VALUE with any quotes closed, e.g. {SEED_VARIABLE}=1024"
             )
+    if not bindings:
+        return settings, notes
+    from autoseed.settings.file_values import read_values
+
+    try:
+        values = read_values(env_file.text, bindings, environ)
+    except ImportError as error:
+        first = bindings[0]
+        raise ConfigError(
+            f"{first.key} ({env_file.path}, line {first.line}) cannot be read: autoseed reads "
+            f".env files with python-dotenv, which {sys.executable} cannot import ({error}); "
+            "install it: python -m pip install python-dotenv"
+        ) from None
+    for binding, value in zip(bindings, values, strict=True):
+        where = f"{env_file.path}, line {binding.line}"
         key = binding.key or ""
         if key == ENV_FILE_VARIABLE:
             notes.append(Note(
@@ -128,7 +162,7 @@ def settings_from_env_file(env_file: EnvFile) -> "tuple[dict[str, Setting], list
                 "only (a .env cannot point to another .env)"
             ))  # fmt: skip
             continue
-        settings[key] = Setting(key, binding.value or "", where)
+        settings[key] = Setting(key, value or "", where)
     return settings, notes
 
 
@@ -136,13 +170,13 @@ def load_settings(
     environ: "Mapping[str, str]", env_file: "EnvFile | None"
 ) -> "tuple[dict[str, Setting], list[Note]]":
     """Collect the environment's and the ``.env`` file's settings, and what to tell."""
-    file_settings, notes = read_file_settings(env_file)
+    file_settings, notes = read_file_settings(env_file, environ)
     return collect_settings(environ, file_settings), notes
 
 
 def located_env_file(environ: "Mapping[str, str]") -> "EnvFile | None":
     located = locate_env_file(environ)
-    return read_env_file(*located) if located is not None else None
+    return read_nearest_env_file(*located, environ) if located is not None else None
 
 
 def resolve_environment(environ: "Mapping[str, str]") -> "tuple[SeedPlan, list[Note]]":

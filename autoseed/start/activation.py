@@ -7,7 +7,6 @@ from autoseed.names import (
     hash_seed_is_fixed,
     is_autoseed_command,
     reported,
-    say_once,
     warn,
 )
 from autoseed.seeding.libraries import apply_plan, refuse_unseeded_imports
@@ -58,13 +57,16 @@ def activate_from_startup(
         elif env_file is not None:
             from autoseed.settings.sources import read_file_settings
 
-            file_settings, notes = read_file_settings(env_file)
+            file_settings, notes = read_file_settings(env_file, environ)
         plan = resolve_config(collect_settings(environ, file_settings), environ)
     except ConfigError as error:
         startup_error = error
-        if not is_autoseed_command():  # which says it in its own terms
-            say_once(f"{error}; importing numpy or torch fails until this is fixed")
-        refuse_unseeded_imports(error)
+        # Said where it helps, at the refused import, never at every bare start in the tree;
+        # the autoseed command says it in its own terms.
+        told = None if is_autoseed_command() else (
+            f"{error}; importing numpy or torch fails until this is fixed"
+        )  # fmt: skip
+        refuse_unseeded_imports(error, told)
         return
     if handover is None:
         restart_for_hash_seed(plan, environ, file_settings, notes)

@@ -62,7 +62,7 @@ def why_not_safe() -> "str | None":
 def restart_early(environ: "os._Environ[str]") -> None:
     """Restart before the rest of autoseed is imported, when the environment alone decides.
 
-    Only the plain case: an integer ``AUTOSEED``, ``AUTOSEED_HASHSEED`` unset or ``reexec``.
+    Only the plain case: an integer ``AUTOSEED``, ``AUTOSEED_HASHSEED`` unset, empty or ``reexec``.
     Anything else (a ``.env``, ``random``, a word to check) goes through the full configuration,
     which restarts from :func:`restart` where it should. The hash seed is the base seed, rank
     offset or not: hashing must agree across ranks.
@@ -71,7 +71,8 @@ def restart_early(environ: "os._Environ[str]") -> None:
     addresses = environ.get(ADDRESSES_VARIABLE, "").strip().casefold()
     if (
         seed is not None
-        and environ.get(HASH_SEED_MODE_VARIABLE, REEXEC_WORD).strip().casefold() == REEXEC_WORD
+        # (empty means the default, reexec, as for every setting)
+        and environ.get(HASH_SEED_MODE_VARIABLE, "").strip().casefold() in ("", REEXEC_WORD)
         and not hash_seed_is_fixed(environ)
         and addresses in ("", "random", "fixed")
         and why_not_safe() is None

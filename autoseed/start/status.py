@@ -22,6 +22,7 @@ from autoseed.names import (
 )
 from autoseed.seeding import libraries
 from autoseed.settings.env_file import read_env_file
+from autoseed.settings.meanings import describe_meaning
 from autoseed.settings.plan import (
     ADDRESSES_VARIABLE,
     CUDNN_VARIABLE,
@@ -39,6 +40,7 @@ from autoseed.settings.plan import (
     VERBOSE_VARIABLE,
     ConfigError,
     SeedPlan,
+    describe_idle_switches,
     meant_variable,
 )
 from autoseed.settings.sources import resolve_environment
@@ -198,9 +200,13 @@ def build_status() -> dict[str, Any]:
             "value": plan.settings[variable].raw if variable in plan.settings else None,
             "source": plan.source_of(variable),
             "default": DEFAULT_VALUES[variable],
+            "meaning": describe_meaning(variable, plan),
         }
         for variable in KNOWN_VARIABLES
     }
+    idle = describe_idle_switches(plan)
+    if idle is not None:  # asked for, and nothing will come of it
+        report["unmet"].append(idle)
     report["seed"] = "random" if plan.seed_drawn else plan.seed
     if plan.rank is not None:
         report["rank"] = {"rank": plan.rank[0], "from": plan.rank[1]}
@@ -318,7 +324,10 @@ def format_status(report: dict[str, Any]) -> str:
         if setting["source"] == DEFAULT:
             lines.append(f"  {variable}: {setting['default']} (default)")
         else:
-            lines.append(f"  {variable}={setting['value']!r} (from {setting['source']})")
+            given = f"  {variable}={setting['value']!r} (from {setting['source']})"
+            meaning = setting.get("meaning")
+            empty = " (empty: the default)" if not setting["value"].strip() else ""
+            lines.append(f"{given}: {meaning}{empty}" if meaning else given)
     if report["rank"] is not None:
         rank = report["rank"]
         lines.append(
