@@ -23,6 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from types import ModuleType
+    from typing import Any
 
     from autoseed.settings.dotenv_syntax import Binding
 
@@ -107,15 +108,25 @@ def _load() -> "list[ModuleType]":
 def _load_alone(name: str) -> "ModuleType":
     """python-dotenv's module ``dotenv.<name>``, executed without its package's ``__init__``
     (neither module imports anything of its package)."""
-    from importlib.machinery import PathFinder
-
-    package = PathFinder.find_spec("dotenv")
+    finder = _path_finder()
+    package = finder.find_spec("dotenv")
     if package is None or not package.submodule_search_locations:
         raise ImportError("no module named 'dotenv'", name="dotenv")
-    spec = PathFinder.find_spec(f"dotenv.{name}", package.submodule_search_locations)
+    spec = finder.find_spec(f"dotenv.{name}", package.submodule_search_locations)
     if spec is None or spec.loader is None:
         raise ImportError(f"no module named 'dotenv.{name}'", name=f"dotenv.{name}")
     module = type(sys)(spec.name)
     module.__spec__, module.__loader__, module.__file__ = spec, spec.loader, spec.origin
     spec.loader.exec_module(module)
     return module
+
+
+def _path_finder() -> "Any":
+    """importlib.machinery's PathFinder, from the module that the import system itself loaded
+    at start-up: importing the importlib package would cost half a millisecond of this start."""
+    finder = getattr(sys.modules.get("_frozen_importlib_external"), "PathFinder", None)
+    if finder is None:
+        from importlib.machinery import PathFinder
+
+        return PathFinder
+    return finder
