@@ -102,12 +102,21 @@ def caller(skipped: "tuple[str, ...]" = ()) -> "tuple[str, int]":
         filename = frame.f_code.co_filename
         if not filename.startswith(_PACKAGE_DIRECTORY) and not filename.endswith(skipped):
             here = (filename, frame.f_lineno)
-            if innermost is None:
+            if innermost is None and not any(part in filename for part in _PASS_THROUGH):
                 innermost = here
             if not filename.startswith(libraries):
-                return innermost if from_standard_library(filename) else here
+                return (innermost or here) if from_standard_library(filename) else here
         frame = frame.f_back  # type: ignore[assignment]
     return innermost or ("?", 0)
+
+
+# torch._dynamo wraps torch's functions in frames of its own once torch.optim is imported
+# (torch/_compile.py's and torch/_dynamo/'s wrappers): such a frame passes a call on, and is
+# never the line that made it.
+_PASS_THROUGH = (
+    os.path.join(os.sep + "torch", "_dynamo", ""),
+    os.path.join(os.sep + "torch", "_compile.py"),
+)
 
 
 def _library_directories() -> "tuple[str, ...]":
