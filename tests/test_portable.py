@@ -219,6 +219,23 @@ class TestPins:
             assert child["capability"] == "AVX2"
         assert status["OMP_NUM_THREADS"] == {"value": "1", "by": "autoseed"}, describe(result)
 
+    def test_seed_everything_keeps_the_pins_for_children(self, installed: Venv) -> None:
+        """The pins were read when the libraries loaded: a seed set in code keeps the setting,
+        so that children still compute as the parent does."""
+        code = (
+            "import os, subprocess, sys, autoseed\n"
+            "autoseed.seed_everything(3)\n"
+            "print(os.environ['AUTOSEED_PORTABLE'])\n"
+            f"subprocess.run([sys.executable, '-c', {PINS!r}, *sys.argv[1:]], check=True)\n"
+        )
+        result = check(
+            installed.run("-c", code, "OMP_NUM_THREADS", env=clean_env(AUTOSEED_PORTABLE="1"))
+        )
+        exported, child = result.stdout.splitlines()
+        assert exported == "1", describe(result)
+        seen = json.loads(child)
+        assert seen["threads"] == 1 and seen["matmul"] == "ieee", describe(result)
+
     @needs_two_cpus
     def test_more_threads_than_cpus_is_said(self, installed: Venv) -> None:
         argv = [str(TASKSET), "-c", "0", str(installed.python), "-c", "import numpy"]

@@ -554,6 +554,11 @@ def seed_everything(
         variable: Setting(variable, _as_word(value), "seed_everything()")
         for variable, value in values.items()
     }
+    portable = _plan.settings.get(PORTABLE_VARIABLE) if _plan is not None else None
+    if portable is not None:
+        # The pins were read when the libraries loaded and stay: so does the setting, for the
+        # children and for what this process says.
+        settings[PORTABLE_VARIABLE] = portable
     plan = resolve_config(settings, os.environ)
     apply_plan(plan)
     from autoseed.settings import notices

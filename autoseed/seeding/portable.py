@@ -159,8 +159,9 @@ def thread_count(threads: int, environ: "Mapping[str, str]") -> str:
     reads MKL's over OpenMP's, OpenBLAS OpenMP's where its own is unset: one count for all, or
     the libraries would split by different counts), else ``AUTOSEED_PORTABLE``'s."""
     for variable in THREAD_VARIABLES:
-        if set_by_user(variable, environ) and environ[variable].strip():
-            return environ[variable].strip()
+        count = environ.get(variable, "").strip()
+        if count.isascii() and count.isdigit() and set_by_user(variable, environ):
+            return count
     return str(threads)
 
 
@@ -175,7 +176,7 @@ def _numpy_pin() -> "tuple[dict[str, str], dict[str, str]]":
     if features is not None:
         return {NUMPY_FEATURES_VARIABLE: features}, {}
     if version is None:
-        return {}, {NUMPY_FEATURES_VARIABLE: "numpy is not installed here"}
+        return {}, {NUMPY_FEATURES_VARIABLE: "no numpy here whose version autoseed can read"}
     why = (
         f"numpy {version[0]}.{version[1]} is older than the versions whose CPU features "
         "autoseed knows (1.26 and later)"
@@ -191,8 +192,9 @@ def set_by_user(variable: str, environ: "Mapping[str, str]") -> bool:
     """Whether the user set ``variable`` (or what stands for it): autoseed then leaves it."""
     if any(environ.get(other, "").strip() for other in USER_ALTERNATIVES.get(variable, ())):
         return True
-    value = environ.get(variable)
-    return value is not None and f"{variable}={value}" not in _marked(environ)
+    value = environ.get(variable, "")
+    # Empty is unset to the libraries: pinned.
+    return bool(value.strip()) and f"{variable}={value}" not in _marked(environ)
 
 
 def pin_environment(threads: int) -> None:
