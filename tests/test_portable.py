@@ -241,8 +241,9 @@ class TestPins:
         argv = [str(TASKSET), "-c", "0", str(installed.python), "-c", "import numpy"]
         result = check(run(argv, env=clean_env(AUTOSEED_PORTABLE="2")))
         assert result.stderr == (
-            "autoseed: AUTOSEED_PORTABLE=2: this process may use only 1 CPUs, and OpenBLAS uses "
-            "at most that many threads: numpy's results may differ from a machine with 2\n"
+            "autoseed: AUTOSEED_PORTABLE: 2 threads, but this process may use only 1 CPU, and "
+            "OpenBLAS uses at most that many threads: numpy's results may differ from a machine "
+            "with 2\n"
         )
 
     def test_inductor_stays_deterministic_through_torch_compile(self, installed: Venv) -> None:

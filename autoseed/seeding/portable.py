@@ -204,12 +204,13 @@ def pin_environment(threads: int) -> None:
     # (a venv's base site-packages comes after it): at the program's next import, before any
     # import of numpy.
     before_next_import(_pin_numpy)
+    count = int(thread_count(threads, os.environ))
     usable = available_cpus()
-    if usable is not None and threads > usable:
+    if usable is not None and count > usable:
         say_once(
-            f"AUTOSEED_PORTABLE={threads}: this process may use only {usable} CPUs, and "
-            f"OpenBLAS uses at most that many threads: numpy's results may differ from a "
-            f"machine with {threads}"
+            f"AUTOSEED_PORTABLE: {count} threads, but this process may use only {usable} "
+            f"CPU{'s' if usable > 1 else ''}, and OpenBLAS uses at most that many threads: "
+            f"numpy's results may differ from a machine with {count}"
         )
 
 

@@ -242,6 +242,7 @@ def _portable(threads: int, environ: dict[str, str]) -> dict[str, Any]:
             for variable, (value, by) in portable.pins_in_force(threads, environ).items()
         },
         "not_pinned": portable.unpinned_here(threads),
+        "thread_count": int(portable.thread_count(threads, environ)),
         "cpus": portable.available_cpus(),
     }
 
@@ -380,11 +381,11 @@ def _format_portable(portable: dict[str, Any]) -> list[str]:
         lines.append(f"  {shown} ({by})")
     for variable, why in portable["not_pinned"].items():
         lines.append(f"  {variable}: not pinned ({why})")
-    cpus = portable["cpus"]
-    if cpus is not None and threads > cpus:
+    cpus, count = portable["cpus"], portable["thread_count"]
+    if cpus is not None and count > cpus:
         lines.append(
-            f"  only {cpus} CPUs here: OpenBLAS uses at most {cpus} threads, so numpy's "
-            f"results may differ from a machine with {threads}"
+            f"  only {cpus} CPU{'s' if cpus > 1 else ''} here for {count} threads: OpenBLAS "
+            f"uses at most {cpus}, so numpy's results may differ from a machine with {count}"
         )
     return lines
 
