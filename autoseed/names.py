@@ -21,6 +21,9 @@ HASH_SEED_MODE_VARIABLE = "AUTOSEED_HASHSEED"
 RANK_OFFSET_VARIABLE = "AUTOSEED_RANK_OFFSET"
 ADDRESSES_VARIABLE = "AUTOSEED_ADDRESSES"  # read by the early restart too
 REEXEC_WORD = "reexec"
+# Inductor's deterministic mode (no kernel chosen by timing it), read when torch.compile first
+# loads its configuration: set by AUTOSEED_DETERMINISTIC and AUTOSEED_PORTABLE alike.
+INDUCTOR_DETERMINISTIC_VARIABLE = "TORCHINDUCTOR_DETERMINISTIC"
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 # Private hand-overs start with "_" so that they never look like settings: the resolved .env
 # settings for the restarted interpreter (consumed and removed at once); the number drawn for

@@ -205,6 +205,7 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
         "AUTOSEED": str(plan.seed),
         "AUTOSEED_CUDNN": "deterministic",
         "AUTOSEED_DETERMINISTIC": "0",
+        "AUTOSEED_PORTABLE": "0",
         "AUTOSEED_RANK_OFFSET": "0",
         "AUTOSEED_GENERATORS": "1",
         "AUTOSEED_ADDRESSES": "random",

@@ -19,6 +19,7 @@ from autoseed.names import (
     DRAWN_SEED_VARIABLE,
     EXPORTED_HASH_SEED_VARIABLE,
     HASH_SEED_VARIABLE,
+    INDUCTOR_DETERMINISTIC_VARIABLE,
     is_autoseed_command,
     reported,
     warn,
@@ -29,6 +30,7 @@ from autoseed.settings.plan import (
     DETERMINISTIC_VARIABLE,
     GENERATORS_VARIABLE,
     MAX_SEED,
+    PORTABLE_VARIABLE,
     RANK_OFFSET_VARIABLE,
     RANK_VARIABLES,
     SEED_VARIABLE,
@@ -103,7 +105,35 @@ def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
         cudnn.benchmark, cudnn.deterministic = True, False
     if plan.deterministic != "off":
         module.use_deterministic_algorithms(True, warn_only=plan.deterministic == "warn")
+    if plan.deterministic != "off" or plan.portable is not None:
+        turn_tf32_off(module)
+    if plan.portable is not None:
+        from autoseed.seeding import portable
+
+        portable.keep_inductor_deterministic(module)
     return describe_torch_settings(plan)
+
+
+def turn_tf32_off(torch: "Any") -> None:
+    """float32 matmuls and convolutions on GPUs in float32, not TF32 (whose use depends on the
+    GPU model): torch's per-operator settings where it has them, its older flags elsewhere."""
+    import warnings
+
+    backends = torch.backends
+    cudnn_conv = getattr(backends.cudnn, "conv", None)
+    if cudnn_conv is None or not hasattr(cudnn_conv, "fp32_precision"):
+        backends.cuda.matmul.allow_tf32 = False
+        backends.cudnn.allow_tf32 = False
+        return
+    # torch's reader of the older cuDNN flag raises unless that flag agrees with the new
+    # per-operator settings, which do not change it: it is set too, first (some torch
+    # versions call it deprecated; said to nobody, it is autoseed's doing, not the script's).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backends.cudnn.allow_tf32 = False
+    backends.cuda.matmul.fp32_precision = "ieee"
+    cudnn_conv.fp32_precision = "ieee"
+    backends.cudnn.rnn.fp32_precision = "ieee"
 
 
 def process_rank() -> int | None:
@@ -131,13 +161,24 @@ def describe_torch_settings(plan: SeedPlan) -> str:
         detail += "; deterministic algorithms"
     elif plan.deterministic == "warn":
         detail += "; deterministic algorithms (warn only)"
+    if plan.deterministic != "off" or plan.portable is not None:
+        detail += "; TF32 off"
+    if plan.portable is not None:
+        threads = "1 thread" if plan.portable == 1 else f"{plan.portable} threads"
+        detail += f"; portable ({threads}, CPU features pinned)"
     return detail
 
 
 def prepare_environment(plan: SeedPlan) -> None:
-    """Environment that must be in place before the libraries start (cuBLAS reads it once)."""
+    """Environment that must be in place before the libraries start: cuBLAS, OpenMP, the BLAS
+    libraries and numpy read it once, when they load."""
+    if plan.portable is not None:  # first: a pin it finds set is the user's
+        from autoseed.seeding import portable
+
+        portable.pin_environment(plan.portable)
     if plan.deterministic != "off":
         os.environ.setdefault(CUBLAS_WORKSPACE_VARIABLE, CUBLAS_WORKSPACE_SETTING)
+        os.environ.setdefault(INDUCTOR_DETERMINISTIC_VARIABLE, "1")
 
 
 # Library name -> (module whose import triggers the seeding, seeder). numpy 2 imports
@@ -337,6 +378,10 @@ def apply_plan(
         when_imported("torch.distributed.distributed_c10d", _watch_process_groups)
     settings = plan.exported_environment()
     exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
+    if plan.portable is not None:
+        # Children get the pins' variables in any case: they get the setting too, so that
+        # they apply the rest (TF32) and say so, whatever their working directory.
+        exported[PORTABLE_VARIABLE] = settings[PORTABLE_VARIABLE]
     if _environment_before_export is None:
         _environment_before_export = {
             key: os.environ.get(key)
@@ -346,6 +391,8 @@ def apply_plan(
                 HASH_SEED_VARIABLE,
                 EXPORTED_HASH_SEED_VARIABLE,
                 CUBLAS_WORKSPACE_VARIABLE,
+                INDUCTOR_DETERMINISTIC_VARIABLE,
+                *_portable_variables(plan),
             )
         }
         if restarted:  # our restart set them, not the user
@@ -369,6 +416,16 @@ def apply_plan(
         # a distribution declares one): defer it to the next import, so that an interpreter
         # that imports nothing more never pays.
         before_next_import(lambda: _watch_third_party(plan))
+
+
+def _portable_variables(plan: SeedPlan) -> "tuple[str, ...]":
+    """The variables that ``AUTOSEED_PORTABLE`` may set, when it is on."""
+    if plan.portable is None:
+        return ()
+    from autoseed.seeding import portable
+
+    pins, unpinned = portable.plan_pins(plan.portable, {})
+    return (*pins, *unpinned, portable.PINNED_VARIABLE)
 
 
 def reseed_everything(plan: SeedPlan, *, keep_code_seeds: bool = False) -> None:
@@ -497,6 +554,11 @@ def seed_everything(
         variable: Setting(variable, _as_word(value), "seed_everything()")
         for variable, value in values.items()
     }
+    portable = _plan.settings.get(PORTABLE_VARIABLE) if _plan is not None else None
+    if portable is not None:
+        # The pins were read when the libraries loaded and stay: so does the setting, for the
+        # children and for what this process says.
+        settings[PORTABLE_VARIABLE] = portable
     plan = resolve_config(settings, os.environ)
     apply_plan(plan)
     from autoseed.settings import notices

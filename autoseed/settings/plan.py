@@ -42,10 +42,12 @@ NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 PYTEST_VARIABLE = "AUTOSEED_PYTEST"
 OVERRIDE_VARIABLE = "AUTOSEED_OVERRIDE"
 RESUME_VARIABLE = "AUTOSEED_RESUME"
+PORTABLE_VARIABLE = "AUTOSEED_PORTABLE"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
+    PORTABLE_VARIABLE,
     RANK_OFFSET_VARIABLE,
     GENERATORS_VARIABLE,
     NUMPY_GENERATORS_VARIABLE,
@@ -88,6 +90,14 @@ ADDRESS_MODES = (FIXED_WORD, RANDOM_SEED_WORD)
 ADDRESSES_ACCEPTS = (
     f"{FIXED_WORD!r} (address randomisation off for the seeded process and its children) "
     f"or {RANDOM_SEED_WORD!r} (the default)"
+)
+# AUTOSEED_PORTABLE=1 (or true): one thread, the only count every machine has; a count above a
+# machine's CPUs would not hold there (OpenBLAS uses at most the CPUs it may run on).
+PORTABLE_DEFAULT_THREADS = 1
+MAX_PORTABLE_THREADS = 1024
+PORTABLE_ACCEPTS = (
+    f"{'/'.join(TRUE_WORDS)} (pinned, {PORTABLE_DEFAULT_THREADS} thread), a thread count "
+    f"1..{MAX_PORTABLE_THREADS}, or {'/'.join(FALSE_WORDS)} (off; empty means off)"
 )
 CUDNN_ACCEPTS = (
     f"{', '.join(map(repr, CUDNN_MODES))}, {'/'.join(TRUE_WORDS)} (deterministic) "
@@ -142,6 +152,7 @@ class SeedPlan:
         "seed",
         "cudnn",
         "deterministic",
+        "portable",
         "rank",
         "generators",
         "fixed_addresses",
@@ -162,6 +173,7 @@ class SeedPlan:
         *,
         cudnn: "CudnnMode" = "keep",
         deterministic: "DeterministicMode" = "off",
+        portable: "int | None" = None,
         rank: "tuple[int, str] | None" = None,
         generators: bool = True,
         fixed_addresses: bool = False,
@@ -178,6 +190,8 @@ class SeedPlan:
         self.seed = seed
         self.cudnn = cudnn
         self.deterministic = deterministic
+        # The thread count of AUTOSEED_PORTABLE, whose pins make the bits machine-independent.
+        self.portable = portable
         self.rank = rank  # (global rank, variable it came from) when AUTOSEED_RANK_OFFSET is on
         # Requests for fresh entropy get seeds derived from this one (AUTOSEED_GENERATORS).
         self.generators = generators
@@ -199,7 +213,12 @@ class SeedPlan:
     @property
     def active(self) -> bool:
         """Whether there is anything to do at all."""
-        return self.seed is not None or self.cudnn != "keep" or self.deterministic != "off"
+        return (
+            self.seed is not None
+            or self.cudnn != "keep"
+            or self.deterministic != "off"
+            or self.portable is not None
+        )
 
     @property
     def effective_seed(self) -> int | None:
@@ -231,6 +250,7 @@ class SeedPlan:
             SEED_VARIABLE: "off" if self.seed is None else str(self.seed),
             CUDNN_VARIABLE: self.cudnn,
             DETERMINISTIC_VARIABLE: {"off": "0", "on": "1", "warn": WARN_WORD}[self.deterministic],
+            PORTABLE_VARIABLE: "0" if self.portable is None else str(self.portable),
             RANK_OFFSET_VARIABLE: "1" if self.rank is not None else "0",
             GENERATORS_VARIABLE: "1" if self.generators else "0",
             ADDRESSES_VARIABLE: FIXED_WORD if self.fixed_addresses else RANDOM_SEED_WORD,
@@ -263,6 +283,7 @@ class SeedPlan:
             seed,
             cudnn=self.cudnn,
             deterministic=self.deterministic,
+            portable=self.portable,
             generators=self.generators,
             fixed_addresses=self.fixed_addresses,
             override=self.override,
@@ -331,6 +352,19 @@ def parse_deterministic_mode(setting: Setting) -> "DeterministicMode":
     if word in FALSE_WORDS or not word:
         return "off"
     raise setting.invalid(DETERMINISTIC_ACCEPTS)
+
+
+def parse_portable(setting: Setting) -> int | None:
+    """The thread count that ``AUTOSEED_PORTABLE`` pins, or ``None`` for off."""
+    word = setting.raw.strip().casefold()
+    if word in TRUE_WORDS:
+        return PORTABLE_DEFAULT_THREADS
+    if word in FALSE_WORDS or not word:
+        return None
+    threads = seed_number(word)
+    if threads is None or not 1 <= threads <= MAX_PORTABLE_THREADS:
+        raise setting.invalid(PORTABLE_ACCEPTS)
+    return threads
 
 
 def parse_address_mode(setting: Setting) -> bool:
@@ -446,6 +480,7 @@ def resolve_config(
             f"'deterministic' or 'keep' while {DETERMINISTIC_VARIABLE} is on "
             "(cudnn's benchmark mode picks kernels by timing)"
         )
+    portable_setting = settings.get(PORTABLE_VARIABLE)
     offset_setting = settings.get(RANK_OFFSET_VARIABLE)
     rank = find_rank(environ) if offset_setting and parse_flag(offset_setting) else None
     generators_setting = settings.get(GENERATORS_VARIABLE) or settings.get(
@@ -468,6 +503,7 @@ def resolve_config(
         # already choose deterministic cudnn kernels); else seeding implies deterministic.
         cudnn=cudnn or ("deterministic" if seed is not None or deterministic != "off" else "keep"),
         deterministic=deterministic,
+        portable=parse_portable(portable_setting) if portable_setting else None,
         rank=rank,
         generators=parse_flag(generators_setting) if generators_setting else True,
         fixed_addresses=parse_address_mode(addresses_setting) if addresses_setting else False,
