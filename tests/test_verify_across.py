@@ -166,3 +166,13 @@ def test_options_that_contradict_a_reference_are_usage_errors(
     result = across(installed, tmp_path / "train.py", *options)
     assert result.returncode == 2 and said in result.stderr, describe(result)
     assert not (tmp_path / "r.json").exists() and not (tmp_path / "a.json").exists()
+
+
+def test_a_compared_fifo_fails_the_run_and_is_never_waited_on(
+    installed: Venv, tmp_path: Path
+) -> None:
+    script = write_script(tmp_path, "train.py", "print(1)\n")
+    os.mkfifo(tmp_path / "out.fifo")
+    result = across(installed, script, "--compare", "out.fifo")
+    assert result.returncode == 1, describe(result)
+    assert "did not write out.fifo: is not a regular file" in result.stdout, describe(result)

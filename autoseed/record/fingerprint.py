@@ -236,11 +236,12 @@ def format_fingerprint(fingerprint: Mapping[str, Any]) -> str:
     if pools is None:
         lines.append("BLAS: unknown (threadpoolctl is not installed)")
     for pool in pools or []:
+        version = f" {pool['version']}" if pool["version"] else ""
         core = f", core {pool['core']}" if pool["core"] else ""
         layer = f" ({pool['threading_layer']})" if pool["threading_layer"] else ""
         lines.append(
-            f"{pool['api']}: {pool['library']} {_or_none(pool['version'])} from "
-            f"{pool['prefix']}{core}, {pool['threads']} threads{layer}"
+            f"{pool['api']}: {pool['library']}{version} ({pool['prefix']}){core}, "
+            f"{pool['threads']} threads{layer}"
         )
     lines.append(
         "versions: "

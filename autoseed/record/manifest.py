@@ -24,7 +24,7 @@ import sys
 import time
 from typing import Any
 
-from autoseed.names import MANIFEST_JOB_VARIABLE, reported, say_once
+from autoseed.names import ENV_FILE_VARIABLE, MANIFEST_JOB_VARIABLE, reported, say_once
 from autoseed.record.data_file import writable_path_problem
 from autoseed.record.fingerprint import take_fingerprint
 from autoseed.seeding import ledger, libraries, streams
@@ -179,7 +179,7 @@ def describe_process(plan: SeedPlan, armed: _Armed) -> dict[str, Any]:
             for variable in KNOWN_VARIABLES
             if variable in plan.settings
         },
-        "in_force": plan.exported_environment(),
+        "in_force": _in_force(plan),
         "seeded": [
             {"library": record.library, "seed": record.seed, "detail": record.detail}
             for record in libraries.seeded()
@@ -198,6 +198,13 @@ def describe_process(plan: SeedPlan, armed: _Armed) -> dict[str, Any]:
         # line has the fingerprint (and kernels run at a forked child's exit may hang).
         "fingerprint": None if forked else _fingerprint_at_exit(),
     }
+
+
+def _in_force(plan: SeedPlan) -> dict[str, str]:
+    """Each setting as it is in force here (the ``.env`` lookup that children skip aside)."""
+    in_force = plan.exported_environment()
+    in_force.pop(ENV_FILE_VARIABLE, None)
+    return in_force
 
 
 def _fingerprint_at_exit() -> dict[str, Any]:
