@@ -61,6 +61,13 @@ def test_the_command_takes_it_and_an_ordinary_run_does_not(installed: Venv) -> N
     )
     ordinary = check(installed.run("-c", code, env=clean_env(AUTOSEED="1")))
     assert ordinary.stdout == "[]\n", describe(ordinary)
+    invalid = run([str(installed.bin / "autoseed"), "fingerprint"], env=clean_env(AUTOSEED="x"))
+    assert (invalid.returncode, invalid.stdout) == (2, ""), describe(invalid)
+    assert invalid.stderr == (
+        "autoseed: fingerprint: AUTOSEED='x' (from the environment) is not valid; expected an "
+        "integer 0..4294967295, 'random', or '', 'off', 'none', 'false', 'no' to turn autoseed "
+        "off\n"
+    ), describe(invalid)
 
 
 @pytest.mark.skipif(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from autoseed.cli.conventions import Commands, add_command
+from autoseed.cli.conventions import Commands, add_command, usage_error
+from autoseed.settings.plan import ConfigError
 
 EXAMPLES = """
         examples:
@@ -28,6 +29,9 @@ def add_parser(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     from autoseed.record.fingerprint import format_fingerprint, take_fingerprint
 
-    fingerprint = take_fingerprint()
+    try:
+        fingerprint = take_fingerprint()
+    except ConfigError as error:  # an invalid configuration refuses numpy and torch here too
+        return usage_error("fingerprint", error)
     print(json.dumps(fingerprint, indent=2) if args.json else format_fingerprint(fingerprint))
     return 0

@@ -170,6 +170,9 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         with stop_signals_raise():
             return verify()
+    except across.FingerprintError as error:
+        warn(f"verify: could not take this machine's fingerprint: {error}")
+        return 1
     except KeyboardInterrupt:
         warn("verify: interrupted; the running command was stopped")
         return 128 + signal.SIGINT

@@ -24,7 +24,13 @@ import sys
 import time
 from typing import Any
 
-from autoseed.names import ENV_FILE_VARIABLE, MANIFEST_JOB_VARIABLE, reported, say_once
+from autoseed.names import (
+    ENV_FILE_VARIABLE,
+    MANIFEST_JOB_VARIABLE,
+    reported,
+    say_once,
+    working_directory,
+)
 from autoseed.record.data_file import writable_path_problem
 from autoseed.record.fingerprint import take_fingerprint
 from autoseed.seeding import ledger, libraries, streams
@@ -48,8 +54,9 @@ class _Armed:
         self.main = main
         self.pid = os.getpid()
         self.started = _now()
-        self.working_directory = os.getcwd()
-        self.git = _git_commit(self.working_directory) if main else None
+        self.working_directory = working_directory()  # None: deleted under the process
+        directory = self.working_directory
+        self.git = _git_commit(directory) if main and directory is not None else None
 
 
 _armed: _Armed | None = None

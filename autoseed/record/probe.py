@@ -29,7 +29,8 @@ def _torch_inputs(torch: Any, *shape: int) -> Any:
     count = 1
     for size in shape:
         count *= size
-    values = torch.arange(count, dtype=torch.int64) * _MULTIPLIER % _MODULUS
+    # On the CPU whatever the script made the default device (torch.set_default_device).
+    values = torch.arange(count, dtype=torch.int64, device="cpu") * _MULTIPLIER % _MODULUS
     return (values.to(torch.float64) / _MODULUS - 0.5).to(torch.float32).reshape(shape)
 
 

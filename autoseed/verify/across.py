@@ -39,6 +39,10 @@ MAX_REFERENCE_BYTES = 1 << 20
 _SHORT = 12  # hex digits of a digest shown in a message
 
 
+class FingerprintError(Exception):
+    """No interpreter could take the fingerprint: what each said."""
+
+
 class ReferenceError(Exception):
     """Why a reference cannot be used, worded to follow its path."""
 
@@ -110,13 +114,17 @@ def fingerprint_of(python: str | None, env: Mapping[str, str]) -> dict[str, Any]
     interpreter (``python``) where it has autoseed, else of this one's."""
     tried: list[str] = []
     for interpreter in dict.fromkeys([python or sys.executable, sys.executable]):
-        result = subprocess.run(
-            [interpreter, "-m", "autoseed", "fingerprint", "--json"],
-            env=dict(env),
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-        )
+        try:
+            result = subprocess.run(
+                [interpreter, "-m", "autoseed", "fingerprint", "--json"],
+                env=dict(env),
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=600,
+            )
+        except (OSError, subprocess.SubprocessError) as error:
+            tried.append(f"{interpreter}: {error}")
+            continue
         try:
             fingerprint = json.loads(result.stdout) if result.returncode == 0 else None
         except ValueError:
@@ -125,7 +133,7 @@ def fingerprint_of(python: str | None, env: Mapping[str, str]) -> dict[str, Any]
             return fingerprint
         tail = result.stderr.decode(errors="replace").strip().splitlines()[-1:]
         tried.append(f"{interpreter}: exit status {result.returncode} {' '.join(tail)}".strip())
-    raise RuntimeError("could not take the fingerprint: " + "; ".join(tried))
+    raise FingerprintError("; ".join(tried))
 
 
 def save(
