@@ -5,12 +5,11 @@ One file per job, one JSON object per line, one line per process: the job's main
 first seeded one, which starts the file afresh) and each seeded process it starts, directly or
 not (a rank, a spawned process, a forked child that ends normally), in the order they end. A
 helper that used neither numpy nor torch nor seeded anything (multiprocessing's resource
-tracker) is left out. The
-main process tells its children the file through ``_AUTOSEED_MANIFEST``; each line is one
-``write`` under a lock, so that ranks ending together never mix their lines. DataLoader
-workers write none: with fork they end without running exit handlers (``os._exit``), and with
-spawn they are left out too, so that the file is the same either way; their seeds are torch's
-(the loader's base seed plus the worker's number).
+tracker) is left out. The main process tells its children the file through
+``_AUTOSEED_MANIFEST``; each line is one ``write`` under a lock, so that ranks ending together
+never mix their lines. DataLoader workers write none: with fork they end without running
+exit handlers (``os._exit``), and with spawn they are left out too, so that the file is the
+same either way; their seeds are torch's (the loader's base seed plus the worker's number).
 """
 
 from __future__ import annotations

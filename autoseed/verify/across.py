@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -247,9 +248,7 @@ def _print(report: dict[str, Any], lines: list[str], as_json: bool) -> None:
 
 
 def _shell(command: list[str]) -> str:
-    from shlex import join
-
-    return join(command)
+    return shlex.join(command)
 
 
 def _machine(fingerprint: Mapping[str, Any]) -> str:
