@@ -30,12 +30,15 @@ MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2
 # AUTOSEED=random (kept, so that children resolving the same setting agree); the trace
 # directory of `autoseed verify --explain`'s traced runs; the lines this job was already told
 # (so that DataLoader workers and ranks do not repeat them); the PYTHONHASHSEED that autoseed
-# itself exported to children (so that a child can tell it from one the user set).
+# itself exported to children (so that a child can tell it from one the user set); the run
+# manifest of the job (its main process's pid and the file), so that every other process of
+# the job adds its line to the same file.
 HANDOVER_VARIABLE = "_AUTOSEED_HANDOVER"
 DRAWN_SEED_VARIABLE = "_AUTOSEED_DRAWN"
 TRACE_VARIABLE = "_AUTOSEED_TRACE"
 TOLD_VARIABLE = "_AUTOSEED_TOLD"
 EXPORTED_HASH_SEED_VARIABLE = "_AUTOSEED_HASHSEED"
+MANIFEST_JOB_VARIABLE = "_AUTOSEED_MANIFEST"
 
 # Neighbouring keys on a QWERTY keyboard, for the letters of the settings' names: a key hit
 # instead of its neighbour is a slip; another letter makes another word (AUTOSEND, AUTOFEED).

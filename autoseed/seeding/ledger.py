@@ -197,6 +197,24 @@ def calls() -> "tuple[SeedCall, ...]":
     return tuple(_calls)
 
 
+def summary(listed: int = 100) -> "dict[str, Any]":
+    """The ledger in short, for a run's manifest: how many calls of each origin, and the first
+    ``listed`` calls of the code's own (neither autoseed's nor a derived seed)."""
+    by_origin: dict[str, int] = {}
+    for call in _calls:
+        by_origin[call.origin] = by_origin.get(call.origin, 0) + 1
+    shown = [call for call in _calls if call.origin not in (AUTOSEED, DERIVED)][:listed]
+    return {
+        "total": len(_calls) + _dropped,
+        "not_kept": _dropped,
+        "by_origin": by_origin,
+        "calls": [
+            {"api": call.api, "value": call.value, "where": call.where, "origin": call.origin}
+            for call in shown
+        ],
+    }
+
+
 def write_lines_with(writer: "Callable[[str], None]") -> None:
     """From now on, each call is also given to ``writer`` as one line (verify's traced runs
     write them to a file: the caller passes the writer in, so the ledger knows no file)."""

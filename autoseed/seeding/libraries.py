@@ -55,6 +55,12 @@ ENTRY_POINT_GROUP = "autoseed.seeders"
 # RuntimeError without it. It must be in the environment before the first cuBLAS call.
 CUBLAS_WORKSPACE_VARIABLE = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_WORKSPACE_SETTING = ":4096:8"
+# Lightning's seed: its seed_everything() without an argument takes it, its DistributedSampler
+# shuffles with it, its DDP ranks reseed with it (reset_seed), its launchers pass it on.
+LIGHTNING_SEED_VARIABLE = "PL_GLOBAL_SEED"
+# Lightning's seed module, in the unified package and in the standalone one (pytorch_lightning
+# imports lightning_fabric's).
+LIGHTNING_SEED_MODULES = ("lightning.fabric.utilities.seed", "lightning_fabric.utilities.seed")
 
 
 def seed_for_this_process(plan: SeedPlan) -> int | None:
@@ -308,7 +314,30 @@ class _SeedOnImport:
             warn(record.describe())
 
 
-_watching: "list[tuple[str, _SeedOnImport]]" = []
+class _TellLightning:
+    """At Lightning's import, ``PL_GLOBAL_SEED`` = the seed, unless it holds a seed autoseed
+    did not put there (yours, or one the script gave Lightning's own seed_everything).
+
+    Set there and not at start-up: only a process that uses Lightning exports it to its
+    children, as Lightning's seed_everything would, so that a seed from a ``.env`` reaches no
+    process started elsewhere that does not use Lightning. Not with ``AUTOSEED_RANK_OFFSET``:
+    Lightning's one seed for every rank would undo the offset (its DDP ranks reseed with it).
+    """
+
+    __slots__ = ("seed",)
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __call__(self, module: "ModuleType") -> None:
+        current = os.environ.get(LIGHTNING_SEED_VARIABLE)
+        if current is None or current in _lightning_seeds_given:
+            os.environ[LIGHTNING_SEED_VARIABLE] = str(self.seed)
+            _lightning_seeds_given.add(str(self.seed))
+
+
+_lightning_seeds_given: "set[str]" = set()
+_watching: "list[tuple[str, _SeedOnImport | _TellLightning]]" = []
 
 
 def _watch(
@@ -393,6 +422,7 @@ def apply_plan(
                 CUBLAS_WORKSPACE_VARIABLE,
                 INDUCTOR_DETERMINISTIC_VARIABLE,
                 *_portable_variables(plan),
+                LIGHTNING_SEED_VARIABLE,
             )
         }
         if restarted:  # our restart set them, not the user
@@ -409,6 +439,11 @@ def apply_plan(
     if plan.seed_drawn and not plan.seed_inherited and not is_autoseed_command():
         warn(f"{SEED_VARIABLE}={plan.seed}")
     _watch(BUILT_IN_SEEDERS, plan, skip)
+    if plan.seed is not None and plan.rank is None:
+        for module_name in LIGHTNING_SEED_MODULES:
+            callback = _TellLightning(plan.seed)
+            _watching.append((module_name, callback))
+            when_imported(module_name, callback)
     if plan.seed is not None and third_party_now:
         _watch_third_party(plan)
     elif plan.seed is not None:

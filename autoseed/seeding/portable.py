@@ -31,7 +31,16 @@ BY_AUTOSEED = "autoseed"
 BY_USER = "user"
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
 NUMPY_FEATURES_VARIABLE = "NPY_DISABLE_CPU_FEATURES"
+# Every variable AUTOSEED_PORTABLE may set, on any machine (the fingerprint reads them too).
+PIN_VARIABLES = (
+    *THREAD_VARIABLES,
+    "MKL_DYNAMIC",
+    *ISA_VARIABLES,
+    NUMPY_FEATURES_VARIABLE,
+    INDUCTOR_DETERMINISTIC_VARIABLE,
+)
 # The key under which TF32, a torch setting rather than a variable, is listed among the pins.
 TF32_SETTING = "torch TF32 (cuBLAS matmul, cuDNN conv and RNN)"
 
@@ -127,7 +136,6 @@ def _library_pins(
     pins["MKL_DYNAMIC"] = "FALSE"
     unpinned: dict[str, str] = {}
     architecture = machine()
-    isa = ("ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA")
     if architecture == "x86_64":
         avx2 = cpu_has_avx2()
         if avx2:
@@ -143,13 +151,15 @@ def _library_pins(
                 if avx2 is False
                 else "whether this CPU has AVX2 is known only on Linux"
             )
-            unpinned.update(dict.fromkeys(isa, why))
+            unpinned.update(dict.fromkeys(ISA_VARIABLES, why))
     elif architecture == "aarch64":
         # NEON is every aarch64 CPU's; torch's SVE kernels and OpenBLAS's per-core ones are not.
         pins.update(ATEN_CPU_CAPABILITY="default", OPENBLAS_CORETYPE="ARMV8")
         unpinned.update(dict.fromkeys(("MKL_CBWR", "ONEDNN_MAX_CPU_ISA"), "not pinned on aarch64"))
     else:
-        unpinned.update(dict.fromkeys(isa, f"not pinned on {architecture or 'this architecture'}"))
+        unpinned.update(
+            dict.fromkeys(ISA_VARIABLES, f"not pinned on {architecture or 'this architecture'}")
+        )
     pins[INDUCTOR_DETERMINISTIC_VARIABLE] = "1"
     return pins, unpinned
 

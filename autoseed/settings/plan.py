@@ -43,6 +43,7 @@ PYTEST_VARIABLE = "AUTOSEED_PYTEST"
 OVERRIDE_VARIABLE = "AUTOSEED_OVERRIDE"
 RESUME_VARIABLE = "AUTOSEED_RESUME"
 PORTABLE_VARIABLE = "AUTOSEED_PORTABLE"
+MANIFEST_VARIABLE = "AUTOSEED_MANIFEST"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
@@ -54,6 +55,7 @@ KNOWN_VARIABLES = (
     ADDRESSES_VARIABLE,
     OVERRIDE_VARIABLE,
     RESUME_VARIABLE,
+    MANIFEST_VARIABLE,
     PYTEST_VARIABLE,
     VERBOSE_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
@@ -98,6 +100,9 @@ MAX_PORTABLE_THREADS = 1024
 PORTABLE_ACCEPTS = (
     f"{'/'.join(TRUE_WORDS)} (pinned, {PORTABLE_DEFAULT_THREADS} thread), a thread count "
     f"1..{MAX_PORTABLE_THREADS}, or {'/'.join(FALSE_WORDS)} (off; empty means off)"
+)
+MANIFEST_ACCEPTS = (
+    f"a path to write the run manifest to, or {', '.join(map(repr, SEED_OFF_WORDS))} for none"
 )
 CUDNN_ACCEPTS = (
     f"{', '.join(map(repr, CUDNN_MODES))}, {'/'.join(TRUE_WORDS)} (deterministic) "
@@ -158,6 +163,7 @@ class SeedPlan:
         "fixed_addresses",
         "override",
         "resume",
+        "manifest",
         "per_test",
         "verbose",
         "reexec",
@@ -179,6 +185,7 @@ class SeedPlan:
         fixed_addresses: bool = False,
         override: bool = False,
         resume: bool = False,
+        manifest: str | None = None,
         per_test: bool = True,
         verbose: bool = False,
         reexec: bool = True,
@@ -201,6 +208,8 @@ class SeedPlan:
         self.override = override
         # RNG states saved with each torch.save, restored at a resumed torch.load.
         self.resume = resume
+        # Where each process of the job writes what it was, when it ends (AUTOSEED_MANIFEST).
+        self.manifest = manifest
         self.per_test = per_test  # the pytest plugin reseeds each test (AUTOSEED_PYTEST)
         self.verbose = verbose
         self.reexec = reexec  # restart once so that this interpreter's own hash() is fixed
@@ -288,6 +297,7 @@ class SeedPlan:
             fixed_addresses=self.fixed_addresses,
             override=self.override,
             resume=self.resume,
+            manifest=self.manifest,
             per_test=self.per_test,
             verbose=self.verbose,
             reexec=self.reexec,
@@ -373,6 +383,16 @@ def parse_address_mode(setting: Setting) -> bool:
     if word in ADDRESS_MODES or not word:
         return word == FIXED_WORD
     raise setting.invalid(ADDRESSES_ACCEPTS)
+
+
+def parse_manifest_path(setting: Setting) -> str | None:
+    """The manifest's path as given (relative to the working directory), or ``None``."""
+    word = setting.raw.strip()
+    if word.casefold() in SEED_OFF_WORDS:
+        return None
+    if "\0" in word:
+        raise setting.invalid(MANIFEST_ACCEPTS)
+    return word
 
 
 def find_rank(environ: "Mapping[str, str]") -> tuple[int, str]:
@@ -489,6 +509,7 @@ def resolve_config(
     addresses_setting = settings.get(ADDRESSES_VARIABLE)
     override_setting = settings.get(OVERRIDE_VARIABLE)
     resume_setting = settings.get(RESUME_VARIABLE)
+    manifest_setting = settings.get(MANIFEST_VARIABLE)
     per_test_setting = settings.get(PYTEST_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
@@ -509,6 +530,7 @@ def resolve_config(
         fixed_addresses=parse_address_mode(addresses_setting) if addresses_setting else False,
         override=parse_flag(override_setting) if override_setting else False,
         resume=parse_flag(resume_setting) if resume_setting else False,
+        manifest=parse_manifest_path(manifest_setting) if manifest_setting else None,
         per_test=parse_flag(per_test_setting) if per_test_setting else True,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,

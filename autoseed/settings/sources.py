@@ -5,6 +5,7 @@ from autoseed.names import ENV_FILE_VARIABLE, locate_env_file
 from autoseed.settings.env_file import ENV_FILE_READ_LIMIT, EnvFile, read_env_file
 from autoseed.settings.plan import (
     ENVIRONMENT,
+    MANIFEST_VARIABLE,
     SEED_VARIABLE,
     ConfigError,
     SeedPlan,
@@ -17,6 +18,14 @@ from autoseed.settings.plan import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+
+# Settings a .env may not hold: each names a file autoseed reads or writes, which only you
+# may name (a repository's .env must not make autoseed read or overwrite a file elsewhere).
+ENVIRONMENT_ONLY = {
+    ENV_FILE_VARIABLE: "a .env cannot point to another .env",
+    MANIFEST_VARIABLE: "a .env cannot name a file for autoseed to write",
+}
 
 
 class Note:
@@ -122,10 +131,10 @@ def settings_from_env_file(env_file: EnvFile) -> "tuple[dict[str, Setting], list
                 f"with any quotes closed, e.g. {SEED_VARIABLE}=1024"
             )
         key = binding.key or ""
-        if key == ENV_FILE_VARIABLE:
+        why = ENVIRONMENT_ONLY.get(key)
+        if why is not None:
             notes.append(Note(
-                f"{ENV_FILE_VARIABLE} in {where} is ignored: it is read from the environment "
-                "only (a .env cannot point to another .env)"
+                f"{key} in {where} is ignored: it is read from the environment only ({why})"
             ))  # fmt: skip
             continue
         settings[key] = Setting(key, binding.value or "", where)
