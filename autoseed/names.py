@@ -27,18 +27,24 @@ ENV_FILE_READ_LIMIT = 1 << 20  # never read a huge .env whole at start-up
 _GATE_LINE_SCAN_LIMIT = 1 << 16
 # How UTF-16's byte-order marks, and UTF-32-LE's, begin (UTF-32-BE's begins with NUL bytes).
 _WIDE_MARKS = (b"\xff\xfe", b"\xfe\xff")
+# Inductor's deterministic mode (no kernel chosen by timing it), read when torch.compile first
+# loads its configuration: set by AUTOSEED_DETERMINISTIC and AUTOSEED_PORTABLE alike.
+INDUCTOR_DETERMINISTIC_VARIABLE = "TORCHINDUCTOR_DETERMINISTIC"
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding and PYTHONHASHSEED both take 0..2**32-1
 # Private hand-overs start with "_" so that they never look like settings: the resolved .env
 # settings for the restarted interpreter (consumed and removed at once); the number drawn for
 # AUTOSEED=random (kept, so that children resolving the same setting agree); the trace
 # directory of `autoseed verify --explain`'s traced runs; the lines this job was already told
 # (so that DataLoader workers and ranks do not repeat them); the PYTHONHASHSEED that autoseed
-# itself exported to children (so that a child can tell it from one the user set).
+# itself exported to children (so that a child can tell it from one the user set); the run
+# manifest of the job (its main process's pid and the file), so that every other process of
+# the job adds its line to the same file.
 HANDOVER_VARIABLE = "_AUTOSEED_HANDOVER"
 DRAWN_SEED_VARIABLE = "_AUTOSEED_DRAWN"
 TRACE_VARIABLE = "_AUTOSEED_TRACE"
 TOLD_VARIABLE = "_AUTOSEED_TOLD"
 EXPORTED_HASH_SEED_VARIABLE = "_AUTOSEED_HASHSEED"
+MANIFEST_JOB_VARIABLE = "_AUTOSEED_MANIFEST"
 
 # Neighbouring keys on a QWERTY keyboard, for the letters of the settings' names: a key hit
 # instead of its neighbour is a slip; another letter makes another word (AUTOSEND, AUTOFEED).

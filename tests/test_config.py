@@ -208,6 +208,7 @@ def test_exported_environment_is_complete_and_turns_the_lookup_off() -> None:
         "AUTOSEED": str(plan.seed),
         "AUTOSEED_CUDNN": "deterministic",
         "AUTOSEED_DETERMINISTIC": "0",
+        "AUTOSEED_PORTABLE": "0",
         "AUTOSEED_RANK_OFFSET": "0",
         "AUTOSEED_GENERATORS": "1",
         "AUTOSEED_ADDRESSES": "random",
@@ -274,6 +275,7 @@ NOT_DEFAULT = {
     "AUTOSEED_RANK_OFFSET": "1", "AUTOSEED_GENERATORS": "0", "AUTOSEED_NUMPY_GENERATORS": "0",
     "AUTOSEED_ADDRESSES": "fixed", "AUTOSEED_OVERRIDE": "1", "AUTOSEED_RESUME": "1",
     "AUTOSEED_PYTEST": "0", "AUTOSEED_VERBOSE": "1", "AUTOSEED_HASHSEED": "keep",
+    "AUTOSEED_PORTABLE": "1", "AUTOSEED_MANIFEST": "run.json",
 }  # fmt: skip
 
 
@@ -281,7 +283,7 @@ def behaviour(plan: SeedPlan) -> tuple[object, ...]:
     return (
         plan.seed, plan.cudnn, plan.deterministic, plan.rank, plan.generators,
         plan.fixed_addresses, plan.override, plan.resume, plan.per_test, plan.verbose,
-        plan.reexec,
+        plan.reexec, plan.portable, plan.manifest,
     )  # fmt: skip
 
 

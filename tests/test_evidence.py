@@ -103,6 +103,27 @@ def test_the_ledger_names_the_scripts_line_through_torch_and_lightning(tmp_path:
     assert not any(library in line for line in said for library in libraries), said
 
 
+def test_a_loader_workers_seeding_is_named_at_torchs_worker_line(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """No line of the script seeds a DataLoader worker: torch's worker loop does, and the
+    ledger names that line, not the frame torch._dynamo wraps torch.manual_seed in once
+    torch.optim is imported."""
+    script = write_script(tmp_path, "workers.py", (
+        "import torch\n"
+        "from torch.utils.data import DataLoader\n"
+        "optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)\n"
+        "if __name__ == '__main__':\n"
+        "    print([b.tolist() for b in DataLoader(range(2), num_workers=1)])\n"
+    ))  # fmt: skip
+    env = clean_env(AUTOSEED="1", AUTOSEED_VERBOSE="1")
+    result = check(installed.run(str(script), env=env, cwd=tmp_path))
+    worker = os.path.join("torch", "utils", "data", "_utils", "worker.py")
+    said = [line for line in result.stderr.splitlines() if "torch.manual_seed: seeded" in line]
+    assert said and all(f"{worker}:" in line for line in said), describe(result)
+    assert "eval_frame" not in result.stderr, describe(result)
+
+
 def test_the_ledger_names_a_random_state_seeded_from_the_clock(
     installed: Venv, tmp_path: Path
 ) -> None:

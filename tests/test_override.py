@@ -265,3 +265,24 @@ def test_a_lightning_script_with_loader_workers_sweeps(tmp_path: Path) -> None:
     alone = run([sys.executable, script], env=clean_env(AUTOSEED="1", AUTOSEED_OVERRIDE="1"),
                 cwd=tmp_path, timeout=300)  # fmt: skip
     assert alone.returncode == 0 and alone.stdout == losses[0], describe(alone)
+
+
+def test_a_loader_workers_own_seeding_is_kept(installed: Venv, tmp_path: Path) -> None:
+    """torch seeds each worker from a base seed that follows AUTOSEED already: the override
+    leaves it, so that torch.initial_seed() is the worker's seed, as worker_init_fn's expect."""
+    script = tmp_path / "workers.py"
+    script.write_text(
+        "import torch\n"
+        "from torch.utils.data import DataLoader, Dataset, get_worker_info\n"
+        "class Items(Dataset):\n"
+        "    def __len__(self): return 2\n"
+        "    def __getitem__(self, i):\n"
+        "        info = get_worker_info()\n"
+        "        return torch.tensor([info.id, info.seed == torch.initial_seed()])\n"
+        "if __name__ == '__main__':\n"
+        "    torch.manual_seed(0)\n"
+        "    print([b.tolist() for b in DataLoader(Items(), batch_size=1, num_workers=2)])\n"
+    )
+    env = clean_env(AUTOSEED="1", AUTOSEED_OVERRIDE="1")
+    result = check(installed.run(str(script), env=env, cwd=tmp_path))
+    assert result.stdout == "[[[0, 1]], [[1, 1]]]\n", describe(result)

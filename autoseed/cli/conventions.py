@@ -8,13 +8,13 @@ import contextlib
 import signal
 import textwrap
 from collections.abc import Iterator
+from typing import TypeAlias
 
 from autoseed.names import warn
 from autoseed.settings.plan import ConfigError
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+# A string: argparse._SubParsersAction is generic to type checkers only, not at run time.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def add_command(

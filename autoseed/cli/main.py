@@ -1,5 +1,5 @@
-"""The ``autoseed`` command: its parser, and status, run, install and uninstall (``verify`` and
-``sweep`` have modules of their own).
+"""The ``autoseed`` command: its parser, and status, run, install and uninstall (``verify``,
+``sweep`` and ``fingerprint`` have modules of their own).
 
 Errors go to stderr; the exit status is 2 for usage errors and 1 for failures.
 """
@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from autoseed.cli import sweep, verify
+from autoseed.cli import fingerprint, sweep, verify
 from autoseed.cli.conventions import add_command, command_after_dashes, usage_error
 from autoseed.integrations import launcher
 from autoseed.names import warn
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify.add_parser(commands)
     sweep.add_parser(commands)
+    fingerprint.add_parser(commands)
 
     install = add_command(
         commands, "install", "write autoseed.pth into a site directory", EXAMPLES["install"]
@@ -128,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(parser, list(args.argv))
     if args.command == "verify":
         return verify.run(parser, args)
+    if args.command == "fingerprint":
+        return fingerprint.run(args)
     directory = start_files.site_directory(user=args.user, target=args.target)
     if args.command == "install":
         return start_files.install(directory, user=args.user, any_directory=args.any_directory)

@@ -9,13 +9,9 @@ import signal
 from importlib import util
 from typing import Any
 
-from autoseed.cli.conventions import Terminated, add_command, stop_signals_raise
+from autoseed.cli.conventions import Commands, Terminated, add_command, stop_signals_raise
 from autoseed.integrations import launcher
 from autoseed.names import warn
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from autoseed.cli.conventions import Commands
 
 EXAMPLES = """
         examples:

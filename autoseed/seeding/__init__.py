@@ -6,5 +6,7 @@ the libraries' own seeding calls, so that fresh-entropy requests get derived see
 ones can follow ``AUTOSEED_OVERRIDE``; ``streams.py`` derives those seeds (per request, per
 forked or spawned child, per DataLoader worker); ``ranks.py`` sees a process join a process
 group, from which it draws as that rank; ``ledger.py`` records every seeding call with its
-FILE:LINE.
+FILE:LINE. ``portable.py`` (``AUTOSEED_PORTABLE``, imported only when on) pins what makes the
+bits depend on the machine: threads and CPU levels, put into the environment before numpy and
+torch load; ``pins_in_force`` says which pins hold and who set each.
 """

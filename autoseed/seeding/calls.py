@@ -113,17 +113,25 @@ def overridden(value: "Any", override_seed: int, bits: int = 32) -> int:
     return streams.derive(override_seed, "override", repr(_as_key(value)), bits=bits)
 
 
+# torch seeds each DataLoader worker itself, from a base seed that follows AUTOSEED already;
+# replacing those seeds would break torch's own promise, torch.initial_seed() equal to
+# get_worker_info().seed, which worker_init_fn's (Lightning's among them) build on.
+_LOADER_WORKER_FILE = os.path.join("torch", "utils", "data", "_utils", "worker.py")
+
+
 def explicit_seed(
     api: str, value: "Any", where: "tuple[str, int]", library: str = "", bits: int = 32
 ) -> "Any":
     """The value an explicit seeding call goes on with: the code's own, recorded, or under
     ``AUTOSEED_OVERRIDE`` one of ``bits`` bits derived from it (autoseed's own calls, the
-    standard library's and objects that carry their own state are never replaced)."""
+    standard library's, torch's seeding of its DataLoader workers and objects that carry their
+    own state are never replaced)."""
     override_seed = _Policy.override_seed
     if (
         override_seed is None
         or ledger.autoseed_is_seeding()
         or _from_standard_library(where[0])
+        or where[0].endswith(_LOADER_WORKER_FILE)
         or _carries_its_own_state(value)
     ):
         ledger.record(api, _shown(_as_key(value)), where, ledger.EXPLICIT, library)

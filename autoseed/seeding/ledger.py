@@ -102,12 +102,21 @@ def caller(skipped: "tuple[str, ...]" = ()) -> "tuple[str, int]":
         filename = frame.f_code.co_filename
         if not filename.startswith(_PACKAGE_DIRECTORY) and not filename.endswith(skipped):
             here = (filename, frame.f_lineno)
-            if innermost is None:
+            if innermost is None and not any(part in filename for part in _PASS_THROUGH):
                 innermost = here
             if not filename.startswith(libraries):
-                return innermost if from_standard_library(filename) else here
+                return (innermost or here) if from_standard_library(filename) else here
         frame = frame.f_back  # type: ignore[assignment]
     return innermost or ("?", 0)
+
+
+# torch._dynamo wraps torch's functions in frames of its own once torch.optim is imported
+# (torch/_compile.py's and torch/_dynamo/'s wrappers): such a frame passes a call on, and is
+# never the line that made it.
+_PASS_THROUGH = (
+    os.path.join(os.sep + "torch", "_dynamo", ""),
+    os.path.join(os.sep + "torch", "_compile.py"),
+)
 
 
 def _library_directories() -> "tuple[str, ...]":
@@ -186,6 +195,24 @@ def seeded_by_code_since_autoseed(library: str) -> bool:
 def calls() -> "tuple[SeedCall, ...]":
     """The calls recorded so far, in order (the first ``KEPT_CALLS``)."""
     return tuple(_calls)
+
+
+def summary(listed: int = 100) -> "dict[str, Any]":
+    """The ledger in short, for a run's manifest: how many calls of each origin, and the first
+    ``listed`` calls of the code's own (neither autoseed's nor a derived seed)."""
+    by_origin: dict[str, int] = {}
+    for call in _calls:
+        by_origin[call.origin] = by_origin.get(call.origin, 0) + 1
+    shown = [call for call in _calls if call.origin not in (AUTOSEED, DERIVED)][:listed]
+    return {
+        "total": len(_calls) + _dropped,
+        "not_kept": _dropped,
+        "by_origin": by_origin,
+        "calls": [
+            {"api": call.api, "value": call.value, "where": call.where, "origin": call.origin}
+            for call in shown
+        ],
+    }
 
 
 def write_lines_with(writer: "Callable[[str], None]") -> None:

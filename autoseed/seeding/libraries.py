@@ -19,6 +19,7 @@ from autoseed.names import (
     DRAWN_SEED_VARIABLE,
     EXPORTED_HASH_SEED_VARIABLE,
     HASH_SEED_VARIABLE,
+    INDUCTOR_DETERMINISTIC_VARIABLE,
     is_autoseed_command,
     reported,
     say_once,
@@ -30,6 +31,7 @@ from autoseed.settings.plan import (
     DETERMINISTIC_VARIABLE,
     GENERATORS_VARIABLE,
     MAX_SEED,
+    PORTABLE_VARIABLE,
     RANK_OFFSET_VARIABLE,
     RANK_VARIABLES,
     SEED_VARIABLE,
@@ -54,6 +56,12 @@ ENTRY_POINT_GROUP = "autoseed.seeders"
 # RuntimeError without it. It must be in the environment before the first cuBLAS call.
 CUBLAS_WORKSPACE_VARIABLE = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_WORKSPACE_SETTING = ":4096:8"
+# Lightning's seed: its seed_everything() without an argument takes it, its DistributedSampler
+# shuffles with it, its DDP ranks reseed with it (reset_seed), its launchers pass it on.
+LIGHTNING_SEED_VARIABLE = "PL_GLOBAL_SEED"
+# Lightning's seed module, in the unified package and in the standalone one (pytorch_lightning
+# imports lightning_fabric's).
+LIGHTNING_SEED_MODULES = ("lightning.fabric.utilities.seed", "lightning_fabric.utilities.seed")
 
 
 def seed_for_this_process(plan: SeedPlan) -> int | None:
@@ -104,7 +112,35 @@ def seed_torch(module: "Any", seed: int | None, plan: SeedPlan) -> str:
         cudnn.benchmark, cudnn.deterministic = True, False
     if plan.deterministic != "off":
         module.use_deterministic_algorithms(True, warn_only=plan.deterministic == "warn")
+    if plan.deterministic != "off" or plan.portable is not None:
+        turn_tf32_off(module)
+    if plan.portable is not None:
+        from autoseed.seeding import portable
+
+        portable.keep_inductor_deterministic(module)
     return describe_torch_settings(plan)
+
+
+def turn_tf32_off(torch: "Any") -> None:
+    """float32 matmuls and convolutions on GPUs in float32, not TF32 (whose use depends on the
+    GPU model): torch's per-operator settings where it has them, its older flags elsewhere."""
+    import warnings
+
+    backends = torch.backends
+    cudnn_conv = getattr(backends.cudnn, "conv", None)
+    if cudnn_conv is None or not hasattr(cudnn_conv, "fp32_precision"):
+        backends.cuda.matmul.allow_tf32 = False
+        backends.cudnn.allow_tf32 = False
+        return
+    # torch's reader of the older cuDNN flag raises unless that flag agrees with the new
+    # per-operator settings, which do not change it: it is set too, first (some torch
+    # versions call it deprecated; said to nobody, it is autoseed's doing, not the script's).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        backends.cudnn.allow_tf32 = False
+    backends.cuda.matmul.fp32_precision = "ieee"
+    cudnn_conv.fp32_precision = "ieee"
+    backends.cudnn.rnn.fp32_precision = "ieee"
 
 
 def process_rank() -> int | None:
@@ -132,13 +168,24 @@ def describe_torch_settings(plan: SeedPlan) -> str:
         detail += "; deterministic algorithms"
     elif plan.deterministic == "warn":
         detail += "; deterministic algorithms (warn only)"
+    if plan.deterministic != "off" or plan.portable is not None:
+        detail += "; TF32 off"
+    if plan.portable is not None:
+        threads = "1 thread" if plan.portable == 1 else f"{plan.portable} threads"
+        detail += f"; portable ({threads}, CPU features pinned)"
     return detail
 
 
 def prepare_environment(plan: SeedPlan) -> None:
-    """Environment that must be in place before the libraries start (cuBLAS reads it once)."""
+    """Environment that must be in place before the libraries start: cuBLAS, OpenMP, the BLAS
+    libraries and numpy read it once, when they load."""
+    if plan.portable is not None:  # first: a pin it finds set is the user's
+        from autoseed.seeding import portable
+
+        portable.pin_environment(plan.portable)
     if plan.deterministic != "off":
         os.environ.setdefault(CUBLAS_WORKSPACE_VARIABLE, CUBLAS_WORKSPACE_SETTING)
+        os.environ.setdefault(INDUCTOR_DETERMINISTIC_VARIABLE, "1")
 
 
 # Library name -> (module whose import triggers the seeding, seeder). numpy 2 imports
@@ -268,7 +315,30 @@ class _SeedOnImport:
             warn(record.describe())
 
 
-_watching: "list[tuple[str, _SeedOnImport]]" = []
+class _TellLightning:
+    """At Lightning's import, ``PL_GLOBAL_SEED`` = the seed, unless it holds a seed autoseed
+    did not put there (yours, or one the script gave Lightning's own seed_everything).
+
+    Set there and not at start-up: only a process that uses Lightning exports it to its
+    children, as Lightning's seed_everything would, so that a seed from a ``.env`` reaches no
+    process started elsewhere that does not use Lightning. Not with ``AUTOSEED_RANK_OFFSET``:
+    Lightning's one seed for every rank would undo the offset (its DDP ranks reseed with it).
+    """
+
+    __slots__ = ("seed",)
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def __call__(self, module: "ModuleType") -> None:
+        current = os.environ.get(LIGHTNING_SEED_VARIABLE)
+        if current is None or current in _lightning_seeds_given:
+            os.environ[LIGHTNING_SEED_VARIABLE] = str(self.seed)
+            _lightning_seeds_given.add(str(self.seed))
+
+
+_lightning_seeds_given: "set[str]" = set()
+_watching: "list[tuple[str, _SeedOnImport | _TellLightning]]" = []
 
 
 def _watch(
@@ -338,6 +408,10 @@ def apply_plan(
         when_imported("torch.distributed.distributed_c10d", _watch_process_groups)
     settings = plan.exported_environment()
     exported = {**(settings if export else {}), **plan.drawn_seed_environment()}
+    if plan.portable is not None:
+        # Children get the pins' variables in any case: they get the setting too, so that
+        # they apply the rest (TF32) and say so, whatever their working directory.
+        exported[PORTABLE_VARIABLE] = settings[PORTABLE_VARIABLE]
     if _environment_before_export is None:
         _environment_before_export = {
             key: os.environ.get(key)
@@ -347,6 +421,9 @@ def apply_plan(
                 HASH_SEED_VARIABLE,
                 EXPORTED_HASH_SEED_VARIABLE,
                 CUBLAS_WORKSPACE_VARIABLE,
+                INDUCTOR_DETERMINISTIC_VARIABLE,
+                *_portable_variables(plan),
+                LIGHTNING_SEED_VARIABLE,
             )
         }
         if restarted:  # our restart set them, not the user
@@ -363,6 +440,11 @@ def apply_plan(
     if plan.seed_drawn and not plan.seed_inherited and not is_autoseed_command():
         warn(f"{SEED_VARIABLE}={plan.seed}")
     _watch(BUILT_IN_SEEDERS, plan, skip)
+    if plan.seed is not None and plan.rank is None:
+        for module_name in LIGHTNING_SEED_MODULES:
+            callback = _TellLightning(plan.seed)
+            _watching.append((module_name, callback))
+            when_imported(module_name, callback)
     if plan.seed is not None and third_party_now:
         _watch_third_party(plan)
     elif plan.seed is not None:
@@ -370,6 +452,16 @@ def apply_plan(
         # a distribution declares one): defer it to the next import, so that an interpreter
         # that imports nothing more never pays.
         before_next_import(lambda: _watch_third_party(plan))
+
+
+def _portable_variables(plan: SeedPlan) -> "tuple[str, ...]":
+    """The variables that ``AUTOSEED_PORTABLE`` may set, when it is on."""
+    if plan.portable is None:
+        return ()
+    from autoseed.seeding import portable
+
+    pins, unpinned = portable.plan_pins(plan.portable, {})
+    return (*pins, *unpinned, portable.PINNED_VARIABLE)
 
 
 def reseed_everything(plan: SeedPlan, *, keep_code_seeds: bool = False) -> None:
@@ -507,6 +599,11 @@ def seed_everything(
         variable: Setting(variable, _as_word(value), "seed_everything()")
         for variable, value in values.items()
     }
+    portable = _plan.settings.get(PORTABLE_VARIABLE) if _plan is not None else None
+    if portable is not None:
+        # The pins were read when the libraries loaded and stay: so does the setting, for the
+        # children and for what this process says.
+        settings[PORTABLE_VARIABLE] = portable
     plan = resolve_config(settings, os.environ)
     apply_plan(plan)
     from autoseed.settings import notices

@@ -9,8 +9,10 @@ from autoseed.settings.plan import (
     DETERMINISTIC_VARIABLE,
     GENERATORS_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
+    MANIFEST_VARIABLE,
     NUMPY_GENERATORS_VARIABLE,
     OVERRIDE_VARIABLE,
+    PORTABLE_VARIABLE,
     PYTEST_VARIABLE,
     RANK_OFFSET_VARIABLE,
     RESUME_VARIABLE,
@@ -76,6 +78,11 @@ def describe_meaning(variable: str, plan: SeedPlan) -> str | None:
         DETERMINISTIC_VARIABLE: _DETERMINISTIC_MEANINGS[plan.deterministic],
         HASH_SEED_MODE_VARIABLE: "reexec: restart once so that hash() is fixed too"
         if plan.reexec else "keep: never restart (children still get PYTHONHASHSEED)",
+        PORTABLE_VARIABLE: "off: threads and CPU features left to each machine"
+        if plan.portable is None else
+        f"on: {plan.portable} thread{'s' if plan.portable > 1 else ''} and CPU features pinned",
+        MANIFEST_VARIABLE: "none: no run manifest written" if plan.manifest is None else
+        f"a run manifest written to {plan.manifest}",
     }  # fmt: skip
     if variable in words:
         return words[variable]

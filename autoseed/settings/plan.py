@@ -42,16 +42,20 @@ NUMPY_GENERATORS_VARIABLE = "AUTOSEED_NUMPY_GENERATORS"
 PYTEST_VARIABLE = "AUTOSEED_PYTEST"
 OVERRIDE_VARIABLE = "AUTOSEED_OVERRIDE"
 RESUME_VARIABLE = "AUTOSEED_RESUME"
+PORTABLE_VARIABLE = "AUTOSEED_PORTABLE"
+MANIFEST_VARIABLE = "AUTOSEED_MANIFEST"
 KNOWN_VARIABLES = (
     SEED_VARIABLE,
     CUDNN_VARIABLE,
     DETERMINISTIC_VARIABLE,
+    PORTABLE_VARIABLE,
     RANK_OFFSET_VARIABLE,
     GENERATORS_VARIABLE,
     NUMPY_GENERATORS_VARIABLE,
     ADDRESSES_VARIABLE,
     OVERRIDE_VARIABLE,
     RESUME_VARIABLE,
+    MANIFEST_VARIABLE,
     PYTEST_VARIABLE,
     VERBOSE_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
@@ -88,6 +92,17 @@ ADDRESS_MODES = (FIXED_WORD, RANDOM_SEED_WORD)
 ADDRESSES_ACCEPTS = (
     f"{FIXED_WORD!r} (address randomisation off for the seeded process and its children) "
     f"or {RANDOM_SEED_WORD!r} (the default)"
+)
+# AUTOSEED_PORTABLE=1 (or true): one thread, the only count every machine has; a count above a
+# machine's CPUs would not hold there (OpenBLAS uses at most the CPUs it may run on).
+PORTABLE_DEFAULT_THREADS = 1
+MAX_PORTABLE_THREADS = 1024
+PORTABLE_ACCEPTS = (
+    f"{'/'.join(TRUE_WORDS)} (pinned, {PORTABLE_DEFAULT_THREADS} thread), a thread count "
+    f"1..{MAX_PORTABLE_THREADS}, or {'/'.join(FALSE_WORDS)} (off; empty means off)"
+)
+MANIFEST_ACCEPTS = (
+    f"a path to write the run manifest to, or {', '.join(map(repr, SEED_OFF_WORDS))} for none"
 )
 CUDNN_ACCEPTS = (
     f"{', '.join(map(repr, CUDNN_MODES))}, {'/'.join(TRUE_WORDS)} (deterministic) "
@@ -142,11 +157,13 @@ class SeedPlan:
         "seed",
         "cudnn",
         "deterministic",
+        "portable",
         "rank",
         "generators",
         "fixed_addresses",
         "override",
         "resume",
+        "manifest",
         "per_test",
         "verbose",
         "reexec",
@@ -162,11 +179,13 @@ class SeedPlan:
         *,
         cudnn: "CudnnMode" = "keep",
         deterministic: "DeterministicMode" = "off",
+        portable: "int | None" = None,
         rank: "tuple[int, str] | None" = None,
         generators: bool = True,
         fixed_addresses: bool = False,
         override: bool = False,
         resume: bool = False,
+        manifest: str | None = None,
         per_test: bool = True,
         verbose: bool = False,
         reexec: bool = True,
@@ -178,6 +197,8 @@ class SeedPlan:
         self.seed = seed
         self.cudnn = cudnn
         self.deterministic = deterministic
+        # The thread count of AUTOSEED_PORTABLE, whose pins make the bits machine-independent.
+        self.portable = portable
         self.rank = rank  # (global rank, variable it came from) when AUTOSEED_RANK_OFFSET is on
         # Requests for fresh entropy get seeds derived from this one (AUTOSEED_GENERATORS).
         self.generators = generators
@@ -187,6 +208,8 @@ class SeedPlan:
         self.override = override
         # RNG states saved with each torch.save, restored at a resumed torch.load.
         self.resume = resume
+        # Where each process of the job writes what it was, when it ends (AUTOSEED_MANIFEST).
+        self.manifest = manifest
         self.per_test = per_test  # the pytest plugin reseeds each test (AUTOSEED_PYTEST)
         self.verbose = verbose
         self.reexec = reexec  # restart once so that this interpreter's own hash() is fixed
@@ -199,7 +222,12 @@ class SeedPlan:
     @property
     def active(self) -> bool:
         """Whether there is anything to do at all."""
-        return self.seed is not None or self.cudnn != "keep" or self.deterministic != "off"
+        return (
+            self.seed is not None
+            or self.cudnn != "keep"
+            or self.deterministic != "off"
+            or self.portable is not None
+        )
 
     @property
     def effective_seed(self) -> int | None:
@@ -231,6 +259,7 @@ class SeedPlan:
             SEED_VARIABLE: "off" if self.seed is None else str(self.seed),
             CUDNN_VARIABLE: self.cudnn,
             DETERMINISTIC_VARIABLE: {"off": "0", "on": "1", "warn": WARN_WORD}[self.deterministic],
+            PORTABLE_VARIABLE: "0" if self.portable is None else str(self.portable),
             RANK_OFFSET_VARIABLE: "1" if self.rank is not None else "0",
             GENERATORS_VARIABLE: "1" if self.generators else "0",
             ADDRESSES_VARIABLE: FIXED_WORD if self.fixed_addresses else RANDOM_SEED_WORD,
@@ -263,10 +292,12 @@ class SeedPlan:
             seed,
             cudnn=self.cudnn,
             deterministic=self.deterministic,
+            portable=self.portable,
             generators=self.generators,
             fixed_addresses=self.fixed_addresses,
             override=self.override,
             resume=self.resume,
+            manifest=self.manifest,
             per_test=self.per_test,
             verbose=self.verbose,
             reexec=self.reexec,
@@ -333,12 +364,35 @@ def parse_deterministic_mode(setting: Setting) -> "DeterministicMode":
     raise setting.invalid(DETERMINISTIC_ACCEPTS)
 
 
+def parse_portable(setting: Setting) -> int | None:
+    """The thread count that ``AUTOSEED_PORTABLE`` pins, or ``None`` for off."""
+    word = setting.raw.strip().casefold()
+    if word in TRUE_WORDS:
+        return PORTABLE_DEFAULT_THREADS
+    if word in FALSE_WORDS or not word:
+        return None
+    threads = seed_number(word)
+    if threads is None or not 1 <= threads <= MAX_PORTABLE_THREADS:
+        raise setting.invalid(PORTABLE_ACCEPTS)
+    return threads
+
+
 def parse_address_mode(setting: Setting) -> bool:
     """Whether address randomisation is to be switched off (``fixed``)."""
     word = setting.raw.strip().casefold()
     if word in ADDRESS_MODES or not word:
         return word == FIXED_WORD
     raise setting.invalid(ADDRESSES_ACCEPTS)
+
+
+def parse_manifest_path(setting: Setting) -> str | None:
+    """The manifest's path as given (relative to the working directory), or ``None``."""
+    word = setting.raw.strip()
+    if word.casefold() in SEED_OFF_WORDS:
+        return None
+    if "\0" in word:
+        raise setting.invalid(MANIFEST_ACCEPTS)
+    return word
 
 
 def find_rank(environ: "Mapping[str, str]") -> tuple[int, str]:
@@ -450,6 +504,7 @@ def resolve_config(
             f"'deterministic' or 'keep' while {DETERMINISTIC_VARIABLE} is on "
             "(cudnn's benchmark mode picks kernels by timing)"
         )
+    portable_setting = settings.get(PORTABLE_VARIABLE)
     offset_setting = settings.get(RANK_OFFSET_VARIABLE)
     rank = find_rank(environ) if offset_setting and parse_flag(offset_setting) else None
     generators_setting = settings.get(GENERATORS_VARIABLE) or settings.get(
@@ -458,6 +513,7 @@ def resolve_config(
     addresses_setting = settings.get(ADDRESSES_VARIABLE)
     override_setting = settings.get(OVERRIDE_VARIABLE)
     resume_setting = settings.get(RESUME_VARIABLE)
+    manifest_setting = settings.get(MANIFEST_VARIABLE)
     per_test_setting = settings.get(PYTEST_VARIABLE)
     verbose_setting = settings.get(VERBOSE_VARIABLE)
     hash_seed_setting = settings.get(HASH_SEED_MODE_VARIABLE)
@@ -472,11 +528,13 @@ def resolve_config(
         # already choose deterministic cudnn kernels); else seeding implies deterministic.
         cudnn=cudnn or ("deterministic" if seed is not None or deterministic != "off" else "keep"),
         deterministic=deterministic,
+        portable=parse_portable(portable_setting) if portable_setting else None,
         rank=rank,
         generators=parse_flag(generators_setting) if generators_setting else True,
         fixed_addresses=parse_address_mode(addresses_setting) if addresses_setting else False,
         override=parse_flag(override_setting) if override_setting else False,
         resume=parse_flag(resume_setting) if resume_setting else False,
+        manifest=parse_manifest_path(manifest_setting) if manifest_setting else None,
         per_test=parse_flag(per_test_setting) if per_test_setting else True,
         verbose=parse_flag(verbose_setting) if verbose_setting else False,
         reexec=parse_hash_seed_mode(hash_seed_setting) if hash_seed_setting else True,

@@ -7,6 +7,7 @@ from autoseed.names import ENV_FILE_READ_LIMIT, ENV_FILE_VARIABLE, locate_env_fi
 from autoseed.settings.env_file import EnvFile, read_nearest_env_file
 from autoseed.settings.plan import (
     ENVIRONMENT,
+    MANIFEST_VARIABLE,
     SEED_VARIABLE,
     ConfigError,
     SeedPlan,
@@ -19,6 +20,14 @@ from autoseed.settings.plan import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+
+# Settings a .env may not hold: each names a file autoseed reads or writes, which only you
+# may name (a repository's .env must not make autoseed read or overwrite a file elsewhere).
+ENVIRONMENT_ONLY = {
+    ENV_FILE_VARIABLE: "a .env cannot point to another .env",
+    MANIFEST_VARIABLE: "a .env cannot name a file for autoseed to write",
+}
 
 
 class Note:
@@ -156,10 +165,10 @@ def settings_from_env_file(
     for binding, value in zip(bindings, values, strict=True):
         where = f"{env_file.path}, line {binding.line}"
         key = binding.key or ""
-        if key == ENV_FILE_VARIABLE:
+        why = ENVIRONMENT_ONLY.get(key)
+        if why is not None:
             notes.append(Note(
-                f"{ENV_FILE_VARIABLE} in {where} is ignored: it is read from the environment "
-                "only (a .env cannot point to another .env)"
+                f"{key} in {where} is ignored: it is read from the environment only ({why})"
             ))  # fmt: skip
             continue
         settings[key] = Setting(key, value or "", where)

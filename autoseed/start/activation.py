@@ -76,11 +76,14 @@ def activate_from_startup(
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         _write_seed_calls_to_the_trace()
     apply_plan(plan, export=False, restarted=handover is not None)
+    if plan.manifest is not None and not is_autoseed_command():
+        _write_manifest_at_exit(plan)
     if plan.resume and plan.seed is not None:
         _watch_checkpoints(plan)
     if plan.effective_seed is not None:
         # Waits for IPython's import; never imports it (autoseed/integrations/ipython.py says why).
         when_imported("IPython.core.interactiveshell", _prepare_ipython)
+        when_imported("mlflow", _record_in_mlflow_runs)
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         when_imported("torch", _start_tracing)
         _record_outside_reads()
@@ -143,6 +146,13 @@ def _write_seed_calls_to_the_trace() -> None:
     ledger.write_lines_with(write)
 
 
+@reported("start the run manifest")
+def _write_manifest_at_exit(plan: SeedPlan) -> None:
+    from autoseed.record.manifest import arm
+
+    arm(plan)
+
+
 @reported("trace torch operators")
 def _start_tracing(torch: "ModuleType") -> None:
     from autoseed.seeding.calls import watch_generator_seeding
@@ -163,6 +173,13 @@ def _record_writes() -> None:
     from autoseed.verify.writes import start_recording
 
     start_recording()
+
+
+@reported("watch mlflow.start_run")
+def _record_in_mlflow_runs(mlflow: "ModuleType") -> None:
+    from autoseed.integrations.mlflow import watch_start_run
+
+    watch_start_run(mlflow)
 
 
 @reported("prepare IPython's shells")

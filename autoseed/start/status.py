@@ -31,8 +31,10 @@ from autoseed.settings.plan import (
     GENERATORS_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
     KNOWN_VARIABLES,
+    MANIFEST_VARIABLE,
     NUMPY_GENERATORS_VARIABLE,
     OVERRIDE_VARIABLE,
+    PORTABLE_VARIABLE,
     PYTEST_VARIABLE,
     RANK_OFFSET_VARIABLE,
     RESUME_VARIABLE,
@@ -51,11 +53,14 @@ DEFAULT_VALUES = {
     SEED_VARIABLE: "off",
     CUDNN_VARIABLE: "deterministic when AUTOSEED or AUTOSEED_DETERMINISTIC is on, else keep",
     DETERMINISTIC_VARIABLE: "0 (torch's deterministic algorithms left off)",
+    PORTABLE_VARIABLE: "0 (threads and CPU features left to each machine: another machine may "
+    "give other bits)",
     RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
     GENERATORS_VARIABLE: "1 (generators made without a seed get seeds derived from AUTOSEED)",
     NUMPY_GENERATORS_VARIABLE: f"another name for {GENERATORS_VARIABLE}, which wins",
     OVERRIDE_VARIABLE: "0 (a seed the script sets itself wins)",
     RESUME_VARIABLE: "0 (torch.save and torch.load left as they are)",
+    MANIFEST_VARIABLE: "none (no run manifest is written)",
     ADDRESSES_VARIABLE: "random (object addresses, and so id() order, change at every start)",
     PYTEST_VARIABLE: "1 (under pytest, each test is reseeded from the seed and its id)",
     VERBOSE_VARIABLE: "off",
@@ -177,6 +182,7 @@ def build_status() -> dict[str, Any]:
         "would_seed": {},
         "hash_seed": None,
         "addresses": None,
+        "portable": None,
     }
     try:
         plan, notes = resolve_environment(environ)
@@ -216,7 +222,10 @@ def build_status() -> dict[str, Any]:
     for library, distribution in LIBRARIES:
         details = _library(library, distribution)
         if plan.seed is None and not (library == "torch" and plan.active):
-            details["action"] = "left alone"
+            pinned = library == "numpy" and plan.portable is not None
+            details["action"] = (
+                "threads and CPU features pinned (portable)" if pinned else "left alone"
+            )
         else:
             detail = libraries.describe_torch_settings(plan) if library == "torch" else ""
             seed = "a seed drawn at each start" if plan.seed_drawn else plan.effective_seed
@@ -225,7 +234,25 @@ def build_status() -> dict[str, Any]:
     report["hash_seed"] = _hash_seed(plan, environ)
     if plan.seed is not None or plan.fixed_addresses or restart.addresses_fixed():
         report["addresses"] = _addresses(plan)
+    if plan.portable is not None:
+        report["portable"] = _portable(plan.portable, environ)
     return report
+
+
+def _portable(threads: int, environ: dict[str, str]) -> dict[str, Any]:
+    """The pins of ``AUTOSEED_PORTABLE`` in force, who set each, and what is not pinned here."""
+    from autoseed.seeding import portable
+
+    return {
+        "threads": threads,
+        "pins": {
+            variable: {"value": value, "by": by}
+            for variable, (value, by) in portable.pins_in_force(threads, environ).items()
+        },
+        "not_pinned": portable.unpinned_here(threads),
+        "thread_count": int(portable.thread_count(threads, environ)),
+        "cpus": portable.available_cpus(),
+    }
 
 
 def _addresses(plan: SeedPlan) -> dict[str, Any]:
@@ -349,8 +376,29 @@ def format_status(report: dict[str, Any]) -> str:
         lines.append(f"{shown}: {hash_seed['how']}")
     if report["addresses"] is not None:
         lines.append(f"addresses: {report['addresses']['how']}")
+    if report["portable"] is not None:
+        lines.extend(_format_portable(report["portable"]))
     lines.extend(f"note: {problem}" for problem in report["problems"])
     return "\n".join(lines)
+
+
+def _format_portable(portable: dict[str, Any]) -> list[str]:
+    threads = portable["threads"]
+    lines = [f"portable: {threads} thread{'s' if threads > 1 else ''}, pins in force:"]
+    for name, pin in portable["pins"].items():
+        # A variable as it is set; a setting (TF32) by its name.
+        shown = f"{name}={pin['value']!r}" if name.isidentifier() else f"{name}: {pin['value']}"
+        by = "set by you: it wins over the pin" if pin["by"] == "user" else "pinned by autoseed"
+        lines.append(f"  {shown} ({by})")
+    for variable, why in portable["not_pinned"].items():
+        lines.append(f"  {variable}: not pinned ({why})")
+    cpus, count = portable["cpus"], portable["thread_count"]
+    if cpus is not None and count > cpus:
+        lines.append(
+            f"  only {cpus} CPU{'s' if cpus > 1 else ''} here for {count} threads: OpenBLAS "
+            f"uses at most {cpus}, so numpy's results may differ from a machine with {count}"
+        )
+    return lines
 
 
 def describe_status() -> str:

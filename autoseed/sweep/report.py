@@ -226,8 +226,9 @@ def report_notes(report: dict[str, Any]) -> list[str]:
         values = {run["seed"]: run["metrics"].get(name) for run in report["runs"]}
         if stats["not_finite"]:
             seen = _by_seed(stats["not_finite"], values)
+            count = len(stats["not_finite"])
             notes.append(
-                f"metric '{name}' was not finite in {len(stats['not_finite'])} runs ({seen}); "
+                f"metric '{name}' was not finite in {count} run{'s' * (count != 1)} ({seen}); "
                 f"its statistics are of the {stats['n']} finite values"
             )
         if stats["not_numbers"]:

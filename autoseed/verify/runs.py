@@ -6,6 +6,7 @@ import difflib
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -140,11 +141,14 @@ def run_once(
     unwritten: dict[str, str] = {}
     for path in comparison.compare:
         try:
-            with open(path, "rb") as file:
-                files[path] = file.read()
+            files[path] = read_written_file(path)
         except IsADirectoryError:
             files[path] = None
             unwritten[path] = "is a directory; --compare takes a file that the command writes"
+            continue
+        except NotARegularFile:
+            files[path] = None
+            unwritten[path] = "is not a regular file (a FIFO, a device); --compare takes a file"
             continue
         except OSError as error:
             files[path] = None
@@ -158,6 +162,23 @@ def run_once(
     for path, data in files.items():
         outputs[path] = None if data is None else comparison.compared(path, data)
     return RunOutcome(process.returncode, outputs, stderr, seconds, unwritten)
+
+
+class NotARegularFile(OSError):
+    """A compared path holds a FIFO or a device: reading it could block or never end."""
+
+
+def read_written_file(path: str) -> bytes:
+    """The regular file at ``path``, whole. A FIFO opens at once (non-blocking) and is then
+    refused by its type, as is a device such as ``/dev/zero``, which would never end."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags)
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        raise IsADirectoryError(path) if stat.S_ISDIR(mode) else NotARegularFile(path)
+    with os.fdopen(descriptor, "rb") as file:
+        return file.read()
 
 
 def _live() -> bool:
@@ -311,3 +332,19 @@ def differences(outcomes: list[RunOutcome]) -> str | None:
     return first_difference(
         name, outcomes[0].outputs[name], outcomes[index].outputs[name], index + 1
     )
+
+
+def say_failures(outcomes: list[RunOutcome], lines: list[str]) -> bool:
+    """Whether a run failed or did not write a compared file; says the first such run in
+    ``lines``."""
+    for run, outcome in enumerate(outcomes, 1):
+        if outcome.status != 0:
+            tail = outcome.stderr.decode(errors="replace").strip().splitlines()[-5:]
+            lines.append(f"failed: run {run} exited with status {outcome.status}")
+            lines.extend(f"  {line}" for line in tail)
+            return True
+    for run, outcome in enumerate(outcomes, 1):
+        for path, why in outcome.unwritten.items():
+            lines.append(f"failed: run {run} did not write {path}: {why}")
+            return True
+    return False

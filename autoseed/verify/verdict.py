@@ -16,6 +16,7 @@ from autoseed.verify.runs import (
     differences,
     nothing_to_compare,
     run_once,
+    say_failures,
 )
 
 # verify's exit status when every compared output was empty in every run: no verdict.
@@ -89,7 +90,7 @@ def _verify(
     lines: list[str] = report.setdefault("lines", [])
     try:
         outcomes = _seeded_runs(command, runs, seed, env, comparison)
-        if _failed(outcomes, lines):
+        if say_failures(outcomes, lines):
             return 1
         if nothing_to_compare(outcomes):
             report["verdict"] = NOTHING_COMPARED
@@ -113,7 +114,7 @@ def _verify(
         report["verdict"] = "command not found"
         return 1
     report["run_seconds"] = [round(outcome.seconds, 3) for outcome in outcomes + unseeded]
-    if _failed(outcomes + unseeded, lines):
+    if say_failures(outcomes + unseeded, lines):
         return 1
     difference = differences(outcomes)
     report["verdict"] = "reproducible" if difference is None else "not reproducible"
@@ -133,21 +134,6 @@ def _verify(
         report.update(explaining.explain(command, env, comparison, seed, outcomes))
         lines.append(explaining.format_explanation(report))
     return 0 if difference is None else 1
-
-
-def _failed(outcomes: list[RunOutcome], lines: list[str]) -> bool:
-    """Whether a run failed or did not write a compared file; says the first such run."""
-    for run, outcome in enumerate(outcomes, 1):
-        if outcome.status != 0:
-            tail = outcome.stderr.decode(errors="replace").strip().splitlines()[-5:]
-            lines.append(f"failed: run {run} exited with status {outcome.status}")
-            lines.extend(f"  {line}" for line in tail)
-            return True
-    for run, outcome in enumerate(outcomes, 1):
-        for path, why in outcome.unwritten.items():
-            lines.append(f"failed: run {run} did not write {path}: {why}")
-            return True
-    return False
 
 
 def _baseline_line(repeats: bool, unseeded_varies: bool) -> str:
