@@ -91,7 +91,7 @@ def test_with_the_threads_pinned_one_cpu_gives_the_same_bits(
                     prefix=("taskset", "-c", "0"), **pins)  # fmt: skip
     assert result.returncode == 0, describe(result)
     assert "the outputs agree although this machine differs" in result.stdout, describe(result)
-    assert "  threads: usable CPUs 1 here" in result.stdout, describe(result)
+    assert "  CPUs: usable CPUs 1 here" in result.stdout, describe(result)
 
 
 @one_cpu
@@ -105,7 +105,49 @@ def test_with_the_portable_mode_one_cpu_gives_the_same_bits(
     result = across(installed, script, "--against", str(reference),
                     prefix=("taskset", "-c", "0"), AUTOSEED_PORTABLE="1")  # fmt: skip
     assert result.returncode == 0, describe(result)
-    assert "  threads: usable CPUs 1 here" in result.stdout, describe(result)
+    assert "  CPUs: usable CPUs 1 here" in result.stdout, describe(result)
+
+
+@one_cpu
+def test_with_the_mode_on_both_sides_a_difference_of_the_command_is_not_blamed_on_the_pins(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """The CPU count alone decides no bit: a clock-dependent command differs, and the check
+    says the difference is not the machine's, blaming no pin."""
+    script = write_script(tmp_path, "clock.py", "import time\nprint(time.time())\n")
+    reference = tmp_path / "ref.json"
+    saved(installed, script, reference, AUTOSEED="7", AUTOSEED_PORTABLE="1")
+    result = across(installed, script, "--against", str(reference),
+                    prefix=("taskset", "-c", "0"), AUTOSEED_PORTABLE="1")  # fmt: skip
+    assert result.returncode == 1, describe(result)
+    assert "the fingerprints agree on all that decides the bits" in result.stdout, describe(result)
+    assert "by hand" not in result.stdout, describe(result)
+
+
+@one_cpu
+def test_a_reference_saved_with_the_mode_asks_for_it_here(installed: Venv, tmp_path: Path) -> None:
+    """Saved with the mode (one thread), checked without it on two CPUs: the thread-dependent
+    sums differ, and the last line names the setting to add."""
+    script = write_script(tmp_path, "train.py", THREAD_DEPENDENT)
+    reference = tmp_path / "ref.json"
+    saved(installed, script, reference, AUTOSEED="7", AUTOSEED_PORTABLE="1")
+    result = across(installed, script, "--against", str(reference))
+    assert result.returncode == 1, describe(result)
+    last = result.stdout.splitlines()[-1]
+    assert last == "the reference was saved with AUTOSEED_PORTABLE=1: set it here too", last
+
+
+def test_an_invalid_setting_is_a_usage_error_before_anything_runs(
+    installed: Venv, tmp_path: Path
+) -> None:
+    """The reference gives the seed; the environment's other settings are still checked first."""
+    script = write_script(tmp_path, "train.py", "print(1)\n")
+    reference = tmp_path / "ref.json"
+    saved(installed, script, reference, AUTOSEED="7")
+    result = across(installed, script, "--against", str(reference), AUTOSEED_DETERMINISTIC="maybe")
+    assert result.returncode == 2, describe(result)
+    assert "AUTOSEED_DETERMINISTIC='maybe'" in result.stderr, describe(result)
+    assert "verify: run" not in result.stderr and result.stdout == "", describe(result)
 
 
 def _valid_reference(installed: Venv, tmp_path: Path) -> dict[str, Any]:

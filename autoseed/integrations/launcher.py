@@ -74,8 +74,12 @@ def prepare_seeded_run(seed_word: str | None, *, fix_hash_seed: bool) -> tuple[i
     Raises :class:`ConfigError` for an invalid seed or configuration: a usage error.
     """
     seed = choose_seed(seed_word)
-    environ = environment_before_autoseed()
-    return seed, seeded_environment(seed, environ, fix_hash_seed=fix_hash_seed)
+    env = seeded_environment(seed, environment_before_autoseed(), fix_hash_seed=fix_hash_seed)
+    if seed_word is not None:
+        # The seed given wins over the configured one; the other settings must still be valid,
+        # before anything runs: the command reads them.
+        resolve_environment(env)
+    return seed, env
 
 
 def run_seeded(env: dict[str, str], command: list[str]) -> int:

@@ -51,7 +51,7 @@ def writable_path_problem(path: str) -> str | None:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         directory = os.path.dirname(path) or "."
-        return None if os.path.isdir(directory) else f"its folder {directory} does not exist"
+        return None if os.path.isdir(directory) else f"is in {directory}, which does not exist"
     except OSError as error:
         return f"cannot be looked at ({error.strerror or error})"
     return None if stat.S_ISREG(mode) else "is not a regular file"

@@ -9,6 +9,7 @@ from typing import Any
 from autoseed.settings.plan import PORTABLE_VARIABLE
 
 THREADS = "threads"
+CPUS = "CPUs"
 ISA = "ISA"
 BLAS_CORE = "BLAS core"
 CPU = "CPU"
@@ -20,13 +21,16 @@ PINS = "pins"
 PROBE = "probe"
 # What AUTOSEED_PORTABLE pins: a difference of these is one the mode removes.
 PINNED_BY_PORTABLE = frozenset({THREADS, ISA, BLAS_CORE, CPU, TF32})
+# How many CPUs a machine has decides no bit by itself: the thread counts it leads to are
+# fields of their own.
+DECIDES_NO_BITS = frozenset({CPUS})
 
 # (section, field) -> (what it is, the cause it belongs to)
 _FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("cpu", "model"): ("CPU model", CPU),
     ("cpu", "machine"): ("CPU architecture", VERSIONS),
-    ("cpu", "logical_cpus"): ("logical CPUs", THREADS),
-    ("cpu", "usable_cpus"): ("usable CPUs", THREADS),
+    ("cpu", "logical_cpus"): ("logical CPUs", CPUS),
+    ("cpu", "usable_cpus"): ("usable CPUs", CPUS),
     ("cpu", "torch_isa"): ("the ISA torch dispatches to", ISA),
     ("cpu", "numpy_simd"): ("numpy's SIMD targets", ISA),
     ("threads", "torch_intra_op"): ("torch intra-op threads", THREADS),
@@ -165,16 +169,45 @@ def portable_advice(
     differences: list[Difference], reference: Mapping[str, Any], here: Mapping[str, Any]
 ) -> str | None:
     """What ``AUTOSEED_PORTABLE`` would do about ``differences``, when anything."""
-    pinnable = sorted({d.cause for d in differences if d.cause in PINNED_BY_PORTABLE})
+    pinnable = ", ".join(sorted({d.cause for d in differences if d.cause in PINNED_BY_PORTABLE}))
     if not pinnable:
         return None
-    on = [bool(_section(side, "pins").get(PORTABLE_VARIABLE)) for side in (reference, here)]
-    if all(on):
+    before, now = (_section(side, "pins").get(PORTABLE_VARIABLE) for side in (reference, here))
+    if not before and not now:
         return (
-            f"{PORTABLE_VARIABLE} is set on both sides, and {', '.join(pinnable)} still differ: "
-            "a variable set by hand overrides its pin (autoseed status names them)"
+            f"{PORTABLE_VARIABLE}=1 pins {pinnable} to the same values on every machine: "
+            "save the reference again with it set, and check with it set here"
+        )
+    if not now:
+        return f"the reference was saved with {PORTABLE_VARIABLE}={before}: set it here too"
+    if not before:
+        return (
+            f"{PORTABLE_VARIABLE}={now} is set here, not in the reference: save the reference "
+            "again with it set"
+        )
+    if before != now:
+        return f"{PORTABLE_VARIABLE} is {before} in the reference and {now} here: set one value"
+    return _despite_the_pins(pinnable, differences, here)
+
+
+def _despite_the_pins(pinnable: str, differences: list[Difference], here: Mapping[str, Any]) -> str:
+    """Why ``pinnable`` still differ with the same ``AUTOSEED_PORTABLE`` on both sides."""
+    threads = str(_section(here, "pins").get("OMP_NUM_THREADS") or "")
+    usable = _section(here, "cpu").get("usable_cpus")
+    if threads.isdigit() and isinstance(usable, int) and int(threads) > usable:
+        return (
+            f"{pinnable} differ: {threads} threads are pinned, and this machine lets the run use "
+            f"{usable} CPU{'s' * (usable != 1)}, so OpenBLAS runs fewer threads: pin a count "
+            "every machine has (1 is)"
+        )
+    variables = [d.what for d in differences if d.cause == PINS and d.what != PORTABLE_VARIABLE]
+    if variables:
+        return (
+            f"{pinnable} differ with {PORTABLE_VARIABLE} set on both sides: "
+            f"{', '.join(variables)} differ, which a value set by hand decides over the pin "
+            "(autoseed status names them)"
         )
     return (
-        f"{PORTABLE_VARIABLE}=1 pins {', '.join(pinnable)} to the same values on every machine: "
-        "save the reference again with it set, and check with it set here"
+        f"{pinnable} differ with {PORTABLE_VARIABLE} set on both sides: where the mode cannot "
+        "pin them on one of the machines, autoseed status there says why"
     )

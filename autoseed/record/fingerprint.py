@@ -229,7 +229,7 @@ def format_fingerprint(fingerprint: Mapping[str, Any]) -> str:
         layer = f" ({pool['threading_layer']})" if pool["threading_layer"] else ""
         lines.append(
             f"{pool['api']}: {pool['library']}{version} ({pool['prefix']}){core}, "
-            f"{pool['threads']} threads{layer}"
+            f"{pool['threads']} thread{'s' * (pool['threads'] != 1)}{layer}"
         )
     lines.append(
         "versions: "

@@ -20,7 +20,11 @@ from typing import Any
 
 from autoseed.names import MAX_SEED, warn
 from autoseed.record.data_file import DataFileError, read_json, write_json
-from autoseed.record.differences import fingerprint_differences, portable_advice
+from autoseed.record.differences import (
+    DECIDES_NO_BITS,
+    fingerprint_differences,
+    portable_advice,
+)
 from autoseed.record.fingerprint import FINGERPRINT_VERSION
 from autoseed.settings.plan import SEED_VARIABLE
 from autoseed.verify.runs import (
@@ -218,10 +222,14 @@ def check_against(
             else "the outputs agree although this machine differs from the reference's in:"
         )
         lines.extend(f"  {difference.describe()}" for difference in differences)
-    elif differing:
+    deciding = [d for d in differences if d.cause not in DECIDES_NO_BITS]
+    if differing and not deciding:
+        agree = "the fingerprints agree" + (
+            " on all that decides the bits (the CPUs alone decide none)" if differences else ""
+        )
         lines.append(
-            "the fingerprints agree: the difference is not the machine's; check that the "
-            f"command repeats here: autoseed verify -- {_shell(command)}"
+            f"{agree}: the difference is not the machine's; check that the command repeats "
+            f"here: autoseed verify -- {_shell(command)}"
         )
     advice = portable_advice(differences, reference.fingerprint, here) if differing else None
     if advice is not None:
@@ -255,8 +263,8 @@ def _machine(fingerprint: Mapping[str, Any]) -> str:
     """A few words on what the fingerprint found: threads, ISA, BLAS cores."""
     cpu, threads = fingerprint.get("cpu", {}), fingerprint.get("threads", {})
     words = [
-        f"{cpu.get('usable_cpus')} CPUs",
-        f"torch {threads.get('torch_intra_op')} threads",
+        f"{cpu.get('usable_cpus')} CPU{'s' * (cpu.get('usable_cpus') != 1)}",
+        f"torch {threads.get('torch_intra_op')} thread{'s' * (threads.get('torch_intra_op') != 1)}",
         f"ISA {cpu.get('torch_isa')}",
     ]
     words += [
