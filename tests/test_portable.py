@@ -192,6 +192,15 @@ class TestPins:
         text = check(run([str(installed.bin / "autoseed"), "status"], env=env)).stdout
         assert "  OMP_NUM_THREADS='2' (set by you: it wins over the pin)" in text
         assert "  MKL_NUM_THREADS='2' (pinned by autoseed)" in text
+        assert "portable: 2 threads, the count you set, pins in force:" in text
+
+    def test_two_thread_counts_of_yours_are_said(self, installed: Venv) -> None:
+        env = clean_env(AUTOSEED_PORTABLE="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="2")
+        said = "AUTOSEED_PORTABLE: you set OMP_NUM_THREADS='1' and MKL_NUM_THREADS='2'"
+        result = check(installed.run("-c", "import numpy, torch", env=env))
+        assert result.stderr.count(said) == 1, describe(result)
+        text = check(run([str(installed.bin / "autoseed"), "status"], env=env)).stdout
+        assert said in text, text
 
     def test_children_compute_as_their_parent(self, installed: Venv, tmp_path: Path) -> None:
         """From a .env, the setting reaches a child started elsewhere, which applies all of it

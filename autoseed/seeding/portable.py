@@ -175,6 +175,23 @@ def thread_count(threads: int, environ: "Mapping[str, str]") -> str:
     return str(threads)
 
 
+def disagreeing_thread_counts(environ: "Mapping[str, str]") -> "str | None":
+    """A line for thread counts the user set that differ from each other (torch follows MKL's,
+    OpenBLAS OpenMP's: the libraries would split by different counts), or ``None``."""
+    counts = {
+        variable: environ[variable]
+        for variable in THREAD_VARIABLES
+        if set_by_user(variable, environ) and environ[variable].strip()
+    }
+    if len({value.strip() for value in counts.values()}) < 2:
+        return None
+    given = " and ".join(f"{variable}={value!r}" for variable, value in counts.items())
+    return (
+        f"AUTOSEED_PORTABLE: you set {given}: the libraries split their work by different "
+        "counts, so another machine may not give the same bits; set one count"
+    )
+
+
 def _numpy_pin() -> "tuple[dict[str, str], dict[str, str]]":
     """numpy's features above AVX2 switched off (x86-64), or why not."""
     architecture = machine()
@@ -214,6 +231,9 @@ def pin_environment(threads: int) -> None:
     # (a venv's base site-packages comes after it): at the program's next import, before any
     # import of numpy.
     before_next_import(_pin_numpy)
+    disagreeing = disagreeing_thread_counts(os.environ)
+    if disagreeing is not None:
+        say_once(disagreeing)
     count = int(thread_count(threads, os.environ))
     usable = available_cpus()
     if usable is not None and count > usable:

@@ -251,6 +251,7 @@ def _portable(threads: int, environ: dict[str, str]) -> dict[str, Any]:
         },
         "not_pinned": portable.unpinned_here(threads),
         "thread_count": int(portable.thread_count(threads, environ)),
+        "disagreeing_thread_counts": portable.disagreeing_thread_counts(environ),
         "cpus": portable.available_cpus(),
     }
 
@@ -383,8 +384,9 @@ def format_status(report: dict[str, Any]) -> str:
 
 
 def _format_portable(portable: dict[str, Any]) -> list[str]:
-    threads = portable["threads"]
-    lines = [f"portable: {threads} thread{'s' if threads > 1 else ''}, pins in force:"]
+    count = portable["thread_count"]
+    yours = "" if count == portable["threads"] else ", the count you set"
+    lines = [f"portable: {count} thread{'s' if count > 1 else ''}{yours}, pins in force:"]
     for name, pin in portable["pins"].items():
         # A variable as it is set; a setting (TF32) by its name.
         shown = f"{name}={pin['value']!r}" if name.isidentifier() else f"{name}: {pin['value']}"
@@ -392,7 +394,9 @@ def _format_portable(portable: dict[str, Any]) -> list[str]:
         lines.append(f"  {shown} ({by})")
     for variable, why in portable["not_pinned"].items():
         lines.append(f"  {variable}: not pinned ({why})")
-    cpus, count = portable["cpus"], portable["thread_count"]
+    if portable["disagreeing_thread_counts"] is not None:
+        lines.append(f"  {portable['disagreeing_thread_counts']}")
+    cpus = portable["cpus"]
     if cpus is not None and count > cpus:
         lines.append(
             f"  only {cpus} CPU{'s' if cpus > 1 else ''} here for {count} threads: OpenBLAS "
