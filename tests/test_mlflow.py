@@ -75,3 +75,24 @@ def test_a_resumed_run_with_another_seed_is_said_not_raised(tmp_path: Path) -> N
         f"autoseed: could not record the seed in MLflow run {run_id}: MlflowException: "
     ), stderr
     assert stored(tmp_path, run_id)["params"]["AUTOSEED"] == "1"
+
+
+def test_a_seed_set_in_code_goes_into_the_run(tmp_path: Path) -> None:
+    """autoseed.seed_everything(11) in a process where autoseed started (here for its manifest):
+    the run gets 11, as the manifest does."""
+    pytest.importorskip("mlflow")
+    pytest.importorskip("sqlalchemy")
+    script = write_script(tmp_path, "in_code.py", (
+        "import sys, autoseed, mlflow\n"
+        "autoseed.seed_everything(11)\n"
+        "mlflow.set_tracking_uri(sys.argv[1])\n"
+        "with mlflow.start_run() as run:\n"
+        "    print(run.info.run_id)\n"
+    ))  # fmt: skip
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = clean_env(AUTOSEED_MANIFEST=str(tmp_path / "run.jsonl"))
+    result = run([sys.executable, str(script), store], env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, describe(result)
+    data = stored(tmp_path, result.stdout.splitlines()[-1])
+    assert data["params"]["AUTOSEED"] == "11", data
+    assert data["tags"]["autoseed.seed_source"] == "seed_everything()", data

@@ -83,7 +83,8 @@ def activate_from_startup(
     if plan.effective_seed is not None:
         # Waits for IPython's import; never imports it (autoseed/integrations/ipython.py says why).
         when_imported("IPython.core.interactiveshell", _prepare_ipython)
-        when_imported("mlflow", _record_in_mlflow_runs)
+    # Also without a seed now: the script may call seed_everything() before it starts a run.
+    when_imported("mlflow", _record_in_mlflow_runs)
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         when_imported("torch", _start_tracing)
         _record_outside_reads()
