@@ -10,45 +10,23 @@ setting came from, the rank, autoseed's version, the manifest's file.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from importlib import metadata
 from types import ModuleType
 from typing import Any
 
-from autoseed.names import ENV_FILE_VARIABLE, say_once
-from autoseed.record.manifest import armed_path
+from autoseed.integrations.run_facts import seed_facts, settings_in_force, sources_of_settings
+from autoseed.names import say_once
 from autoseed.seeding.libraries import active_plan
-from autoseed.settings.plan import KNOWN_VARIABLES, SEED_VARIABLE, SeedPlan
+from autoseed.settings.plan import SeedPlan
 
 TAG_PREFIX = "autoseed."
 
 
-def params_of(plan: SeedPlan) -> dict[str, str]:
-    """The settings in force, by variable (the ``.env`` lookup, which children never do
-    again, is left out)."""
-    in_force = plan.exported_environment()
-    in_force.pop(ENV_FILE_VARIABLE, None)
-    return in_force
-
-
 def tags_of(plan: SeedPlan) -> dict[str, str]:
-    tags = {
-        f"{TAG_PREFIX}seed": str(plan.seed),
-        f"{TAG_PREFIX}seed_source": plan.source_of(SEED_VARIABLE)
-        + (" (drawn for AUTOSEED=random)" if plan.seed_drawn else ""),
-    }
-    if plan.rank is not None:
-        tags[f"{TAG_PREFIX}rank"] = f"{plan.rank[0]} (from {plan.rank[1]})"
-        tags[f"{TAG_PREFIX}effective_seed"] = str(plan.effective_seed)
-    for variable in KNOWN_VARIABLES:
-        if variable in plan.settings and variable != SEED_VARIABLE:
-            tags[f"{TAG_PREFIX}source.{variable}"] = plan.source_of(variable)
-    with contextlib.suppress(metadata.PackageNotFoundError):
-        tags[f"{TAG_PREFIX}version"] = metadata.version("autoseed")
-    manifest = armed_path()
-    if manifest is not None:
-        tags[f"{TAG_PREFIX}manifest"] = manifest
+    """The facts about the seed, and where each setting came from, as ``autoseed.*`` tags."""
+    tags = {f"{TAG_PREFIX}{name}": value for name, value in seed_facts(plan).items()}
+    for variable, source in sources_of_settings(plan).items():
+        tags[f"{TAG_PREFIX}source.{variable}"] = source
     return tags
 
 
@@ -61,7 +39,7 @@ def record_in_active_run(mlflow: Any) -> None:
     if plan is None or plan.seed is None or run is None:
         return
     try:
-        mlflow.log_params(params_of(plan))
+        mlflow.log_params(settings_in_force(plan))
         mlflow.set_tags(tags_of(plan))
     except Exception as exc:  # inside the script's start_run: report, never raise
         say_once(

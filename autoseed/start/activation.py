@@ -85,6 +85,7 @@ def activate_from_startup(
         when_imported("IPython.core.interactiveshell", _prepare_ipython)
     # Also without a seed now: the script may call seed_everything() before it starts a run.
     when_imported("mlflow", _record_in_mlflow_runs)
+    when_imported("wandb", _record_in_wandb_runs)
     if TRACE_VARIABLE in environ:  # set by `autoseed verify --explain` for its traced runs
         when_imported("torch", _start_tracing)
         _record_outside_reads()
@@ -181,6 +182,13 @@ def _record_in_mlflow_runs(mlflow: "ModuleType") -> None:
     from autoseed.integrations.mlflow import watch_start_run
 
     watch_start_run(mlflow)
+
+
+@reported("watch wandb.init")
+def _record_in_wandb_runs(wandb: "ModuleType") -> None:
+    from autoseed.integrations.wandb import watch_init
+
+    watch_init(wandb)
 
 
 @reported("prepare IPython's shells")

@@ -1,0 +1,79 @@
+"""Weights & Biases: the seed and the settings in force go into the config of each run the
+script starts with ``wandb.init``, through W&B's own ``run.config.update``, under one key,
+``autoseed``: ``seed`` (a number), ``seed_source``, ``settings`` (each ``AUTOSEED*`` setting
+as it is in force), ``sources`` (where each came from), and the rank, autoseed's version and
+the manifest's file where there is one.
+
+Imported only once the script has imported wandb (the start-up hook waits for that import and
+never makes it). Loggers that start their run through ``wandb.init`` (Lightning's
+``WandbLogger``, transformers' ``WandbCallback``) are covered by the same wrapper. A run that
+already holds another record (resumed by a process with another seed) keeps it, as W&B keeps
+a config value; that is said once, never raised into the script.
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+from typing import Any
+
+from autoseed.integrations.run_facts import seed_facts, settings_in_force, sources_of_settings
+from autoseed.names import say_once
+from autoseed.seeding.libraries import active_plan
+from autoseed.settings.plan import SeedPlan
+
+CONFIG_KEY = "autoseed"
+
+
+def config_of(plan: SeedPlan) -> dict[str, Any]:
+    """The run's ``autoseed`` config; the seeds as numbers, so that runs filter by them."""
+    numbers = {"seed": plan.seed, "effective_seed": plan.effective_seed}
+    facts = seed_facts(plan)
+    return {
+        **facts,
+        **{name: value for name, value in numbers.items() if name in facts},
+        "settings": settings_in_force(plan),
+        "sources": sources_of_settings(plan),
+    }
+
+
+def record_in_run(run: Any) -> None:
+    """Put the seed and the settings into the run's config, if a seed is in force."""
+    plan = active_plan()
+    if plan is None or plan.seed is None or run is None:
+        return
+    record = config_of(plan)
+    try:
+        held = run.config.get(CONFIG_KEY)
+        if held is not None and held != record:
+            seed = held.get("seed") if isinstance(held, dict) else held
+            say_once(
+                f"W&B run {run.id} already holds another autoseed record (seed {seed!r}): "
+                f"left as it is; this process ran with seed {plan.seed}"
+            )
+            return
+        run.config.update({CONFIG_KEY: record})
+    except Exception as exc:  # inside the script's wandb.init: report, never raise
+        say_once(
+            f"could not record the seed in W&B run {getattr(run, 'id', '?')}: "
+            f"{type(exc).__name__}: {str(exc)[:300]}"
+        )
+
+
+def watch_init(wandb: ModuleType) -> None:
+    """From now on, each ``wandb.init`` records the seed in the run it returns."""
+    w: Any = wandb
+    original = w.init
+    if getattr(original, "__wrapped__", None) is not None:
+        return
+
+    @functools.wraps(original)
+    def init(*args: Any, **kwargs: Any) -> Any:
+        run = original(*args, **kwargs)
+        record_in_run(run)
+        return run
+
+    w.init = init
+    sdk = getattr(w, "sdk", None)
+    if getattr(sdk, "init", None) is original:
+        sdk.init = init  # type: ignore[union-attr]
