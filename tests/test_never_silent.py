@@ -240,6 +240,50 @@ def test_a_switch_that_needs_a_seed_without_one_is_told(
     assert off.stderr == "", "AUTOSEED=off is off on purpose"
 
 
+def test_a_switch_with_an_empty_seed_says_the_seed_is_empty(installed: Venv) -> None:
+    line = told(installed, Path(NEUTRAL_DIRECTORY), AUTOSEED="", AUTOSEED_RESUME="1")
+    assert line.startswith(
+        "autoseed: AUTOSEED_RESUME='1' (from the environment) needs a seed and does nothing "
+        "while AUTOSEED is empty (from the environment); set AUTOSEED too"
+    ), line
+
+
+@pytest.mark.parametrize(
+    ("written", "environment"),
+    [("${SEED}", {}), ("${SEED}", {"SEED": ""}), ("${SEED:-3}", {"SEED": ""})],
+)
+def test_a_seed_that_expands_to_nothing_is_told(
+    installed: Venv, tmp_path: Path, written: str, environment: dict[str, str]
+) -> None:
+    """A .env that names the seed asked for one: an empty expansion (SEED unset, or set empty,
+    where python-dotenv takes no default) runs unseeded, said once; ${SEED:-off} is quiet."""
+    (tmp_path / ".env").write_text(f"AUTOSEED={written}\n")
+    line = told(installed, tmp_path, **environment)
+    assert line == (
+        f"autoseed: AUTOSEED={written!r} ({tmp_path / '.env'}, line 1) expands to an empty value, "
+        "so nothing is seeded; set the variable it names, or give it a default: ${VAR:-0} for "
+        "a seed, ${VAR:-off} for off on purpose (a default applies only where VAR is unset)\n"
+    )
+    status = run([str(installed.bin / "autoseed"), "status"], env=clean_env(**environment),
+                 cwd=tmp_path)  # fmt: skip
+    assert status.returncode == 1 and "expands to an empty value" in status.stdout, describe(status)
+    (tmp_path / ".env").write_text("AUTOSEED=${SEED:-off}\n")
+    quiet = check(installed.run("-c", SEEDING, env=clean_env(), cwd=tmp_path))
+    assert quiet.stderr == "", describe(quiet)
+
+
+def test_a_shell_style_reference_is_refused_with_what_a_env_expands(
+    installed: Venv, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("AUTOSEED=$SEED\n")
+    result = installed.run("-c", SEEDING, env=clean_env(SEED="5"), cwd=tmp_path)
+    assert result.returncode != 0, describe(result)
+    assert (
+        f"autoseed: AUTOSEED='$SEED' (from {tmp_path / '.env'}, line 1) is not valid; expected "
+    ) in result.stderr, describe(result)
+    assert "; a .env expands only ${VAR} and ${VAR:-default}\n" in result.stderr, describe(result)
+
+
 def test_status_shows_what_a_value_means(installed: Venv) -> None:
     env = clean_env(AUTOSEED="3", AUTOSEED_RESUME="1", AUTOSEED_GENERATORS="", AUTOSEED_PYTEST="no")
     status = check(run([str(installed.bin / "autoseed"), "status"], env=env))

@@ -91,6 +91,12 @@ def test_an_offline_run_holds_the_seed_and_the_settings(tmp_path: Path) -> None:
     assert imported == "integration imported: True"
 
 
+def test_a_rank_is_a_number_runs_filter_by(tmp_path: Path) -> None:
+    run_id, _, _ = tracked(tmp_path, AUTOSEED="5", AUTOSEED_RANK_OFFSET="1", RANK="3")
+    record = offline_config(tmp_path, run_id)["autoseed"]
+    assert (record["rank"], record["rank_from"], record["effective_seed"]) == (3, "RANK", 8), record
+
+
 def test_an_unseeded_run_holds_nothing_of_autoseed(tmp_path: Path) -> None:
     run_id, imported, stderr = tracked(tmp_path, "lr=0.1")
     config = offline_config(tmp_path, run_id)

@@ -26,12 +26,13 @@ CONFIG_KEY = "autoseed"
 
 
 def config_of(plan: SeedPlan) -> dict[str, Any]:
-    """The run's ``autoseed`` config; the seeds as numbers, so that runs filter by them."""
-    numbers = {"seed": plan.seed, "effective_seed": plan.effective_seed}
-    facts = seed_facts(plan)
+    """The run's ``autoseed`` config; the seeds and the rank as numbers, so that runs filter by
+    them (``rank_from``: the variable that gave the rank)."""
+    facts: dict[str, Any] = {**seed_facts(plan), "seed": plan.seed}
+    if plan.rank is not None:
+        facts.update(rank=plan.rank[0], rank_from=plan.rank[1], effective_seed=plan.effective_seed)
     return {
         **facts,
-        **{name: value for name, value in numbers.items() if name in facts},
         "settings": settings_in_force(plan),
         "sources": sources_of_settings(plan),
     }

@@ -141,9 +141,15 @@ class Setting:
         self.source = source
 
     def invalid(self, accepts: str) -> ConfigError:
+        # `$SEED` and `${SEED:?}` work in a shell or docker compose, not in python-dotenv.
+        expands = (
+            "; a .env expands only ${VAR} and ${VAR:-default}"
+            if "$" in self.raw and self.source != ENVIRONMENT
+            else ""
+        )
         return ConfigError(
             f"{self.variable}={shorten(self.raw)} (from {self.source}) is not valid; "
-            f"expected {accepts}"
+            f"expected {accepts}{expands}"
         )
 
     def __repr__(self) -> str:
@@ -569,7 +575,12 @@ def describe_idle_switches(plan: SeedPlan) -> str | None:
         return None
     asked = " and ".join(f"{s.variable}={s.raw.strip()!r} (from {s.source})" for s in idle)
     verb = "needs a seed and does" if len(idle) == 1 else "need a seed and do"
+    unset = (
+        f"{SEED_VARIABLE} is not set"
+        if seed_setting is None
+        else f"{SEED_VARIABLE} is empty (from {seed_setting.source})"
+    )
     return (
-        f"{asked} {verb} nothing while {SEED_VARIABLE} is not set; set {SEED_VARIABLE} too "
+        f"{asked} {verb} nothing while {unset}; set {SEED_VARIABLE} too "
         f"(an integer, or {RANDOM_SEED_WORD!r})"
     )

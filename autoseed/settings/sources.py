@@ -171,8 +171,22 @@ def settings_from_env_file(
                 f"{key} in {where} is ignored: it is read from the environment only ({why})"
             ))  # fmt: skip
             continue
+        if key == SEED_VARIABLE and not (value or "").strip() and "${" in binding.source:
+            notes.append(describe_empty_expansion(binding.source, where))
         settings[key] = Setting(key, value or "", where)
     return settings, notes
+
+
+def describe_empty_expansion(source: str, where: str) -> Note:
+    """``AUTOSEED=${SEED}`` with ``SEED`` unset or empty: the empty value turns autoseed off,
+    as any empty value does, but a file that names the seed asked for one: said, not silent."""
+    written = source.split("=", 1)[-1].strip()
+    return Note(
+        f"{SEED_VARIABLE}={shorten(written)} ({where}) expands to an empty value, so nothing "
+        "is seeded; set the variable it names, or give it a default: ${VAR:-0} for a seed, "
+        "${VAR:-off} for off on purpose (a default applies only where VAR is unset)",
+        unmet=True,
+    )
 
 
 def load_settings(
