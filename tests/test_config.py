@@ -318,7 +318,8 @@ def test_an_empty_value_means_the_default_and_still_hides_the_env_file(
         ({"AUTOSEED_RESUME": "1"}, "AUTOSEED_RESUME='1' (from the environment) needs a seed"),
         ({"AUTOSEED_OVERRIDE": "yes", "AUTOSEED_RESUME": "1", "AUTOSEED": ""},
          "AUTOSEED_OVERRIDE='yes' (from the environment) and AUTOSEED_RESUME='1' (from the "
-         "environment) need a seed and do nothing while AUTOSEED is not set"),
+         "environment) need a seed and do nothing while AUTOSEED is empty (from the "
+         "environment)"),
         ({"AUTOSEED_RANK_OFFSET": "1"}, "AUTOSEED_RANK_OFFSET='1' (from the environment)"),
         ({"AUTOSEED_ADDRESSES": "fixed"}, "AUTOSEED_ADDRESSES='fixed' (from the environment)"),
         ({"AUTOSEED_RESUME": "1", "AUTOSEED": "off"}, None),  # off on purpose
