@@ -94,16 +94,20 @@ def test_with_the_threads_pinned_one_cpu_gives_the_same_bits(
     assert "  CPUs: usable CPUs 1 here" in result.stdout, describe(result)
 
 
+def portable_on_both_sides(venv: Venv, script: Path) -> subprocess.CompletedProcess[str]:
+    """Saved with AUTOSEED_PORTABLE on two CPUs, checked with it on one."""
+    reference = script.parent / "ref.json"
+    saved(venv, script, reference, AUTOSEED="7", AUTOSEED_PORTABLE="1")
+    return across(venv, script, "--against", str(reference),
+                  prefix=("taskset", "-c", "0"), AUTOSEED_PORTABLE="1")  # fmt: skip
+
+
 @one_cpu
 def test_with_the_portable_mode_one_cpu_gives_the_same_bits(
     installed: Venv, tmp_path: Path
 ) -> None:
     """AUTOSEED_PORTABLE on both machines: the reference saved on two CPUs is met on one."""
-    script = write_script(tmp_path, "train.py", THREAD_DEPENDENT)
-    reference = tmp_path / "ref.json"
-    saved(installed, script, reference, AUTOSEED="7", AUTOSEED_PORTABLE="1")
-    result = across(installed, script, "--against", str(reference),
-                    prefix=("taskset", "-c", "0"), AUTOSEED_PORTABLE="1")  # fmt: skip
+    result = portable_on_both_sides(installed, write_script(tmp_path, "train.py", THREAD_DEPENDENT))
     assert result.returncode == 0, describe(result)
     assert "  CPUs: usable CPUs 1 here" in result.stdout, describe(result)
 
@@ -114,11 +118,8 @@ def test_with_the_mode_on_both_sides_a_difference_of_the_command_is_not_blamed_o
 ) -> None:
     """The CPU count alone decides no bit: a clock-dependent command differs, and the check
     says the difference is not the machine's, blaming no pin."""
-    script = write_script(tmp_path, "clock.py", "import time\nprint(time.time())\n")
-    reference = tmp_path / "ref.json"
-    saved(installed, script, reference, AUTOSEED="7", AUTOSEED_PORTABLE="1")
-    result = across(installed, script, "--against", str(reference),
-                    prefix=("taskset", "-c", "0"), AUTOSEED_PORTABLE="1")  # fmt: skip
+    clock = write_script(tmp_path, "clock.py", "import time\nprint(time.time())\n")
+    result = portable_on_both_sides(installed, clock)
     assert result.returncode == 1, describe(result)
     assert "the fingerprints agree on all that decides the bits" in result.stdout, describe(result)
     assert "by hand" not in result.stdout, describe(result)

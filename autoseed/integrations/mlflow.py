@@ -10,12 +10,16 @@ setting came from, the rank, autoseed's version, the manifest's file.
 
 from __future__ import annotations
 
-import functools
 from types import ModuleType
 from typing import Any
 
-from autoseed.integrations.run_facts import seed_facts, settings_in_force, sources_of_settings
-from autoseed.names import say_once
+from autoseed.integrations.run_facts import (
+    record_after_each_start,
+    say_not_recorded,
+    seed_facts,
+    settings_in_force,
+    sources_of_settings,
+)
 from autoseed.seeding.libraries import active_plan
 from autoseed.settings.plan import SeedPlan
 
@@ -42,26 +46,10 @@ def record_in_active_run(mlflow: Any) -> None:
         mlflow.log_params(settings_in_force(plan))
         mlflow.set_tags(tags_of(plan))
     except Exception as exc:  # inside the script's start_run: report, never raise
-        say_once(
-            f"could not record the seed in MLflow run {run.info.run_id}: "
-            f"{type(exc).__name__}: {str(exc)[:300]}"
-        )
+        say_not_recorded("MLflow", run.info.run_id, exc)
 
 
 def watch_start_run(mlflow: ModuleType) -> None:
     """From now on, each ``mlflow.start_run`` records the seed in the run it starts."""
-    m: Any = mlflow
-    original = m.start_run
-    if getattr(original, "__wrapped__", None) is not None:
-        return
-
-    @functools.wraps(original)
-    def start_run(*args: Any, **kwargs: Any) -> Any:
-        run = original(*args, **kwargs)
-        record_in_active_run(m)
-        return run
-
-    m.start_run = start_run
-    fluent = getattr(getattr(m, "tracking", None), "fluent", None)
-    if getattr(fluent, "start_run", None) is original:
-        fluent.start_run = start_run  # type: ignore[union-attr]
+    fluent = getattr(getattr(mlflow, "tracking", None), "fluent", None)
+    record_after_each_start(mlflow, "start_run", lambda _run: record_in_active_run(mlflow), fluent)

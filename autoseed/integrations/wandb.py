@@ -13,11 +13,10 @@ a config value; that is said once, never raised into the script.
 
 from __future__ import annotations
 
-import functools
 from types import ModuleType
 from typing import Any
 
-from autoseed.integrations.run_facts import seed_facts, settings_in_force, sources_of_settings
+from autoseed.integrations import run_facts
 from autoseed.names import say_once
 from autoseed.seeding.libraries import active_plan
 from autoseed.settings.plan import SeedPlan
@@ -28,13 +27,13 @@ CONFIG_KEY = "autoseed"
 def config_of(plan: SeedPlan) -> dict[str, Any]:
     """The run's ``autoseed`` config; the seeds and the rank as numbers, so that runs filter by
     them (``rank_from``: the variable that gave the rank)."""
-    facts: dict[str, Any] = {**seed_facts(plan), "seed": plan.seed}
+    facts: dict[str, Any] = {**run_facts.seed_facts(plan), "seed": plan.seed}
     if plan.rank is not None:
         facts.update(rank=plan.rank[0], rank_from=plan.rank[1], effective_seed=plan.effective_seed)
     return {
         **facts,
-        "settings": settings_in_force(plan),
-        "sources": sources_of_settings(plan),
+        "settings": run_facts.settings_in_force(plan),
+        "sources": run_facts.sources_of_settings(plan),
     }
 
 
@@ -55,26 +54,9 @@ def record_in_run(run: Any) -> None:
             return
         run.config.update({CONFIG_KEY: record})
     except Exception as exc:  # inside the script's wandb.init: report, never raise
-        say_once(
-            f"could not record the seed in W&B run {getattr(run, 'id', '?')}: "
-            f"{type(exc).__name__}: {str(exc)[:300]}"
-        )
+        run_facts.say_not_recorded("W&B", getattr(run, "id", "?"), exc)
 
 
 def watch_init(wandb: ModuleType) -> None:
     """From now on, each ``wandb.init`` records the seed in the run it returns."""
-    w: Any = wandb
-    original = w.init
-    if getattr(original, "__wrapped__", None) is not None:
-        return
-
-    @functools.wraps(original)
-    def init(*args: Any, **kwargs: Any) -> Any:
-        run = original(*args, **kwargs)
-        record_in_run(run)
-        return run
-
-    w.init = init
-    sdk = getattr(w, "sdk", None)
-    if getattr(sdk, "init", None) is original:
-        sdk.init = init  # type: ignore[union-attr]
+    run_facts.record_after_each_start(wandb, "init", record_in_run, getattr(wandb, "sdk", None))
