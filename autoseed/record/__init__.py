@@ -5,6 +5,6 @@ threads, the BLAS libraries, the versions, the GPUs, the pins in force, and the 
 small fixed probe (``probe.py``); ``differences.py`` names the fields in which two fingerprints
 differ and what ``AUTOSEED_PORTABLE`` would do about them. ``manifest.py`` writes what a seeded
 process was (``AUTOSEED_MANIFEST``) when it ends. ``data_file.py`` reads and writes their files
-as data from disk. ``verify`` and the manifest writer read this stage; it reads the seeding and
-the settings below it.
+as data from disk, and reads resume's records. ``verify``, ``resume`` and the manifest writer
+read this stage; it reads the seeding and the settings below it.
 """

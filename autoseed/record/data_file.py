@@ -21,11 +21,19 @@ class DataFileError(Exception):
     """Why the file at a path cannot be used, worded to follow its path."""
 
 
+class MissingDataFile(DataFileError):
+    """Nothing lies at the path: for some readers (a checkpoint's record) an answer, not a
+    fault."""
+
+
 def read_json(path: str, limit: int) -> Any:
-    """The JSON at ``path``, parsed. Raises :class:`DataFileError` where there is none, or
-    where something else lies there: not a regular file, over ``limit`` bytes, not JSON."""
+    """The JSON at ``path``, parsed. Raises :class:`MissingDataFile` where there is none, and
+    :class:`DataFileError` where something else lies there: not a regular file, over ``limit``
+    bytes, not JSON."""
     try:
         descriptor = os.open(path, _READ_FLAGS)
+    except FileNotFoundError as error:
+        raise MissingDataFile(f"cannot be read ({error.strerror or error})") from None
     except OSError as error:
         raise DataFileError(f"cannot be read ({error.strerror or error})") from None
     if not stat.S_ISREG(os.fstat(descriptor).st_mode):

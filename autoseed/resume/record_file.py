@@ -1,9 +1,9 @@
 """The record beside a checkpoint, as a file: where it lives, and reading, writing and
 removing it as data from disk.
 
-Whatever lies at a record's path is read only if it is a regular file of a record's size: a
-FIFO there would block the reader forever, ``/dev/zero`` would grow it without end. A record
-is written to a temporary file and renamed into place; a write that fails removes both the
+Whatever lies at a record's path is read only if it is a regular file of a record's size
+(``record/data_file.py`` reads it, as it reads every file autoseed reads back). A record is
+written to a temporary file and renamed into place; a write that fails removes both the
 temporary file and the older record at that path, which no longer describes the checkpoint.
 """
 
@@ -17,11 +17,11 @@ import stat
 import tempfile
 from typing import Any
 
+from autoseed.record.data_file import DataFileError, MissingDataFile, read_json
+
 # A record holds random states (about 25 KB), never weights: anything much larger is not one.
 MAX_RECORD_BYTES = 1 << 20
 RECORD_SUFFIX = ".autoseed-rng.rank{rank}.json"
-# A FIFO opens at once, without a writer, and is then refused by its type.
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class RecordError(Exception):
@@ -70,24 +70,11 @@ def read(path: str) -> Any:
     """The record at ``path``, parsed; ``None`` where there is none. Raises
     :class:`RecordError` where something else lies there."""
     try:
-        descriptor = os.open(path, _READ_FLAGS)
-    except FileNotFoundError:
+        return read_json(path, MAX_RECORD_BYTES)
+    except MissingDataFile:
         return None
-    except OSError as error:
-        raise RecordError(f"cannot be read ({error.strerror})") from None
-    with os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise RecordError("is not a regular file")
-        try:
-            data = file.read(MAX_RECORD_BYTES + 1)
-        except OSError as error:
-            raise RecordError(f"cannot be read ({error.strerror})") from None
-    if len(data) > MAX_RECORD_BYTES:
-        raise RecordError(f"is larger than {MAX_RECORD_BYTES} bytes, which no record is")
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError):
-        raise RecordError("is damaged (it is not JSON)") from None
+    except DataFileError as error:
+        raise RecordError(str(error)) from None
 
 
 def write(path: str, record: dict[str, Any], like: str) -> None:
