@@ -1,8 +1,10 @@
 """What each setting does in a plan, in words: what ``autoseed status`` shows beside a value,
-so that ``AUTOSEED_RESUME='1'`` reads as what it switches on. Pure."""
+so that ``AUTOSEED_RESUME='1'`` reads as what it switches on, and beside a setting not given,
+its default. Pure."""
 
 from __future__ import annotations
 
+from autoseed.names import ENV_FILE_VARIABLE
 from autoseed.settings.plan import (
     ADDRESSES_VARIABLE,
     CUDNN_VARIABLE,
@@ -20,6 +22,26 @@ from autoseed.settings.plan import (
     VERBOSE_VARIABLE,
     SeedPlan,
 )
+
+# What each setting does where it is not given, beside its default value.
+DEFAULT_MEANINGS = {
+    SEED_VARIABLE: "off",
+    CUDNN_VARIABLE: "deterministic when AUTOSEED or AUTOSEED_DETERMINISTIC is on, else keep",
+    DETERMINISTIC_VARIABLE: "0 (torch's deterministic algorithms left off)",
+    PORTABLE_VARIABLE: "0 (threads and CPU features left to each machine: another machine may "
+    "give other bits)",
+    RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
+    GENERATORS_VARIABLE: "1 (generators made without a seed get seeds derived from AUTOSEED)",
+    NUMPY_GENERATORS_VARIABLE: f"another name for {GENERATORS_VARIABLE}, which wins",
+    OVERRIDE_VARIABLE: "0 (a seed the script sets itself wins)",
+    RESUME_VARIABLE: "0 (torch.save and torch.load left as they are)",
+    MANIFEST_VARIABLE: "none (no run manifest is written)",
+    ADDRESSES_VARIABLE: "random (object addresses, and so id() order, change at every start)",
+    PYTEST_VARIABLE: "1 (under pytest, each test is reseeded from the seed and its id)",
+    VERBOSE_VARIABLE: "off",
+    HASH_SEED_MODE_VARIABLE: "reexec (restart once so that hash() is fixed too)",
+    ENV_FILE_VARIABLE: "look up the nearest .env",
+}
 
 _CUDNN_MEANINGS = {
     "deterministic": "cudnn deterministic, benchmark off",

@@ -22,24 +22,12 @@ from autoseed.names import (
 )
 from autoseed.seeding import libraries
 from autoseed.settings.env_file import read_env_file
-from autoseed.settings.meanings import describe_meaning
+from autoseed.settings.meanings import DEFAULT_MEANINGS, describe_meaning
 from autoseed.settings.plan import (
     ADDRESSES_VARIABLE,
-    CUDNN_VARIABLE,
     DEFAULT,
-    DETERMINISTIC_VARIABLE,
-    GENERATORS_VARIABLE,
     HASH_SEED_MODE_VARIABLE,
     KNOWN_VARIABLES,
-    MANIFEST_VARIABLE,
-    NUMPY_GENERATORS_VARIABLE,
-    OVERRIDE_VARIABLE,
-    PORTABLE_VARIABLE,
-    PYTEST_VARIABLE,
-    RANK_OFFSET_VARIABLE,
-    RESUME_VARIABLE,
-    SEED_VARIABLE,
-    VERBOSE_VARIABLE,
     ConfigError,
     SeedPlan,
     describe_idle_switches,
@@ -49,24 +37,6 @@ from autoseed.settings.sources import resolve_environment
 from autoseed.start import restart
 from autoseed.start.install import START_FILE_NAMES, site_directories
 
-DEFAULT_VALUES = {
-    SEED_VARIABLE: "off",
-    CUDNN_VARIABLE: "deterministic when AUTOSEED or AUTOSEED_DETERMINISTIC is on, else keep",
-    DETERMINISTIC_VARIABLE: "0 (torch's deterministic algorithms left off)",
-    PORTABLE_VARIABLE: "0 (threads and CPU features left to each machine: another machine may "
-    "give other bits)",
-    RANK_OFFSET_VARIABLE: "0 (every rank gets the same seed)",
-    GENERATORS_VARIABLE: "1 (generators made without a seed get seeds derived from AUTOSEED)",
-    NUMPY_GENERATORS_VARIABLE: f"another name for {GENERATORS_VARIABLE}, which wins",
-    OVERRIDE_VARIABLE: "0 (a seed the script sets itself wins)",
-    RESUME_VARIABLE: "0 (torch.save and torch.load left as they are)",
-    MANIFEST_VARIABLE: "none (no run manifest is written)",
-    ADDRESSES_VARIABLE: "random (object addresses, and so id() order, change at every start)",
-    PYTEST_VARIABLE: "1 (under pytest, each test is reseeded from the seed and its id)",
-    VERBOSE_VARIABLE: "off",
-    HASH_SEED_MODE_VARIABLE: "reexec (restart once so that hash() is fixed too)",
-    ENV_FILE_VARIABLE: "look up the nearest .env",
-}
 NOT_INSTALLED = "(not installed as a distribution)"
 LIBRARIES = (("random", None), ("numpy", "numpy"), ("torch", "torch"))
 
@@ -205,7 +175,7 @@ def build_status() -> dict[str, Any]:
         variable: {
             "value": plan.settings[variable].raw if variable in plan.settings else None,
             "source": plan.source_of(variable),
-            "default": DEFAULT_VALUES[variable],
+            "default": DEFAULT_MEANINGS[variable],
             "meaning": describe_meaning(variable, plan),
         }
         for variable in KNOWN_VARIABLES
