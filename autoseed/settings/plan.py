@@ -282,33 +282,26 @@ class SeedPlan:
         under ``AUTOSEED_RANK_OFFSET`` is the group's (a spawned rank has no rank variable)."""
         if self.rank is None or self.rank[0] == rank:
             return self
-        from copy import copy
-
-        plan = copy(self)
-        plan.rank = (rank, JOINED_GROUP)
-        plan.seed_inherited = True  # a drawn seed was said when this process started
-        return plan
+        # seed_inherited: a drawn seed was said when this process started.
+        return self._changed(rank=(rank, JOINED_GROUP), seed_inherited=True)
 
     def with_seed(self, seed: int) -> "SeedPlan":
         """The same plan with another seed, used as it is: no rank to add, nothing drawn.
 
         For reseeding inside a running process: a notebook's first cell, each test.
         """
-        return SeedPlan(
-            seed,
-            cudnn=self.cudnn,
-            deterministic=self.deterministic,
-            portable=self.portable,
-            generators=self.generators,
-            fixed_addresses=self.fixed_addresses,
-            override=self.override,
-            resume=self.resume,
-            manifest=self.manifest,
-            per_test=self.per_test,
-            verbose=self.verbose,
-            reexec=self.reexec,
-            settings=self.settings,
+        return self._changed(
+            seed=seed, rank=None, seed_drawn=False, seed_inherited=False, warnings=()
         )
+
+    def _changed(self, **changes: object) -> "SeedPlan":
+        """A copy of this plan with ``changes``: every other field, present and future, kept."""
+        from copy import copy
+
+        plan = copy(self)
+        for name, value in changes.items():
+            setattr(plan, name, value)
+        return plan
 
     def drawn_seed_environment(self) -> dict[str, str]:
         """What tells children (and this process after its restart) the number drawn for
